@@ -1,0 +1,51 @@
+// Command graceful makes Kubernetes workloads shut down without dropping
+// requests: a CLI over YAML files, a Helm post-renderer and a kustomize KRM
+// function. This package only parses flags; the work is in package render.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set by the Makefile (-ldflags "-X main.version=...").
+var version = ""
+
+func main() {
+	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "graceful:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "graceful",
+		Short: "Make Kubernetes workloads shut down without dropping requests",
+		Long: `graceful adds what a workload needs to stop without dropping requests: a preStop
+delay, the right stop signal, a grace period that covers both, in-app settings,
+and connection draining on cloud load balancers, by named profile.`,
+		Version:       versionString(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newRenderCmd(), newProfilesCmd())
+	return root
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "dev"
+}

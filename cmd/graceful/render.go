@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/graceful-dev/graceful/render"
+)
+
+// renderOptions are the flags of `graceful render`.
+type renderOptions struct {
+	profile         string
+	configFile      string
+	providers       []string
+	kubeVersion     string
+	stopSignalField bool
+	replacePreStop  bool
+	inPlace         bool
+	quiet           bool
+	paths           []string
+}
+
+func newRenderCmd() *cobra.Command {
+	o := &renderOptions{}
+	cmd := &cobra.Command{
+		Use:   "render [PATH|-]...",
+		Short: "Rewrite manifests from files, directories or stdin to stdout",
+		Long: `Rewrite Kubernetes manifests so that their workloads shut down gracefully.
+
+PATH is a file or a directory (read recursively: .yaml, .yml, .json); "-" or no
+PATH reads stdin. The result goes to stdout, or back into the files with
+--in-place. A short summary of what changed goes to stderr (--quiet silences it).
+
+As a Helm 3 post-renderer:
+  helm template my-release ./chart --post-renderer ./bin/graceful \
+    --post-renderer-args render --post-renderer-args --profile=nginx`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.paths = args
+			return o.run(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides (see `graceful profiles`)")
+	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
+	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
+	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
+	f.BoolVar(&o.stopSignalField, "stop-signal-field", false, "set lifecycle.stopSignal (feature gate ContainerStopSignals, Kubernetes 1.33+) instead of sending the signal from the hook")
+	f.BoolVar(&o.replacePreStop, "replace-prestop", false, "replace existing preStop hooks instead of keeping them")
+	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
+	return cmd
+}
+
+func (o *renderOptions) renderer() (*render.Renderer, error) {
+	opts := render.Options{
+		Profile:         o.profile,
+		KubeVersion:     o.kubeVersion,
+		Providers:       o.providers,
+		StopSignalField: o.stopSignalField,
+		ReplacePreStop:  o.replacePreStop,
+	}
+	if o.configFile != "" {
+		data, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return nil, err
+		}
+		if opts.Config, err = render.ParseConfig(data); err != nil {
+			return nil, fmt.Errorf("config %s: %w", o.configFile, err)
+		}
+	}
+	return render.New(opts)
+}
+
+func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
+	r, err := o.renderer()
+	if err != nil {
+		return err
+	}
+	inputs, err := readInputs(o.paths, stdin)
+	if err != nil {
+		return err
+	}
+	if o.inPlace {
+		for _, in := range inputs {
+			if in.Name == "" {
+				return fmt.Errorf("--in-place needs files, not stdin")
+			}
+		}
+	}
+	outputs, report, err := r.Render(inputs)
+	if err != nil {
+		return err
+	}
+	// Everything is rendered before anything is written: an error leaves no
+	// half-written output behind.
+	if o.inPlace {
+		for _, out := range outputs {
+			if out.Changed {
+				if err := writeFileKeepMode(out.Name, out.Data); err != nil {
+					return err
+				}
+			}
+		}
+	} else if _, err := stdout.Write(joinOutputs(outputs)); err != nil {
+		return err
+	}
+	if !o.quiet {
+		report.WriteSummary(stderr)
+	}
+	return nil
+}
+
+// readInputs reads the files and directories named, or stdin.
+func readInputs(paths []string, stdin io.Reader) ([]render.Input, error) {
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	var inputs []render.Input
+	for _, p := range paths {
+		if p == "-" {
+			data, err := io.ReadAll(stdin)
+			if err != nil {
+				return nil, fmt.Errorf("reading stdin: %w", err)
+			}
+			inputs = append(inputs, render.Input{Data: data})
+			continue
+		}
+		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || (path != p && !isManifestFile(path)) {
+				return nil
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			inputs = append(inputs, render.Input{Name: path, Data: data})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return inputs, nil
+}
+
+func isManifestFile(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// joinOutputs concatenates rendered inputs into one stream; a file that does
+// not start a document gets a `---` so documents do not run together.
+func joinOutputs(outputs []render.Output) []byte {
+	if len(outputs) == 1 {
+		return outputs[0].Data
+	}
+	var buf bytes.Buffer
+	for i, out := range outputs {
+		if i > 0 && buf.Len() > 0 {
+			if !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+				buf.WriteByte('\n')
+			}
+			if !bytes.HasPrefix(out.Data, []byte("---")) {
+				buf.WriteString("---\n")
+			}
+		}
+		buf.Write(out.Data)
+	}
+	return buf.Bytes()
+}
+
+func writeFileKeepMode(path string, data []byte) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".graceful-tmp"
+	if err := os.WriteFile(tmp, data, info.Mode().Perm()); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,168 @@
+package render
+
+import (
+	"fmt"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/transformers"
+)
+
+// podTemplatePaths is the one place that knows where each workload kind keeps
+// its pod template (the node with metadata and spec). An empty path is the
+// object itself. Nothing else in graceful switches on kind.
+var podTemplatePaths = map[string][]string{
+	"Deployment":            {"spec", "template"},
+	"StatefulSet":           {"spec", "template"},
+	"DaemonSet":             {"spec", "template"},
+	"ReplicaSet":            {"spec", "template"},
+	"ReplicationController": {"spec", "template"},
+	"Job":                   {"spec", "template"},
+	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+	"Pod":                   {},
+	"Rollout":               {"spec", "template"}, // Argo Rollouts
+	"CloneSet":              {"spec", "template"}, // OpenKruise
+}
+
+// tidbClusterKind is tidb-operator v1's CR; tidb-operator copies
+// spec.tidb.lifecycle and spec.tidb.terminationGracePeriodSeconds onto the pod.
+const tidbClusterKind = "TidbCluster"
+
+// genericTemplatePath is where other CRDs keep a pod template, if they have
+// one; it is only used for kinds the user names, as it cannot be told apart
+// from look-alikes (tidb-operator v2's TiDBGroup has spec.template.spec
+// without containers).
+var genericTemplatePath = []string{"spec", "template"}
+
+// workload is an object that runs pods, as found in a document.
+type workload struct {
+	ref    Ref
+	object *yaml.Node
+	// template is the pod template (metadata and spec), nil for a TidbCluster.
+	template     *yaml.Node
+	templatePath string
+	// podSpec holds the containers; spec.tidb for a TidbCluster.
+	podSpec     *yaml.Node
+	podSpecPath string
+}
+
+// findWorkload returns the object's workload view, or nil when the kind runs
+// no pods or has no pod template in this document (a patch, a Rollout with a
+// workloadRef). explicit is true for a kind that a rule or annotation names
+// and that is not in podTemplatePaths.
+func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) {
+	w := &workload{ref: ref, object: object}
+	if ref.Kind == tidbClusterKind {
+		w.podSpec = node.Lookup(object, "spec", "tidb")
+		w.podSpecPath = "spec.tidb"
+		if w.podSpec == nil {
+			return nil, nil
+		}
+		if !node.IsMap(w.podSpec) {
+			return nil, &DocumentError{Ref: ref, Field: w.podSpecPath, Err: fmt.Errorf("expected a mapping")}
+		}
+		return w, nil
+	}
+	path, known := podTemplatePaths[ref.Kind]
+	if !known {
+		if !explicit {
+			return nil, nil
+		}
+		path = genericTemplatePath
+	}
+	w.template = node.Lookup(object, path...)
+	w.templatePath = joinPath(path)
+	if w.template == nil || node.IsNull(w.template) {
+		return nil, nil
+	}
+	prefix := w.templatePath
+	if prefix != "" {
+		prefix += "."
+	}
+	w.podSpecPath = prefix + "spec"
+	if !node.IsMap(w.template) {
+		return nil, &DocumentError{Ref: ref, Field: w.templatePath, Err: fmt.Errorf("expected a pod template mapping")}
+	}
+	w.podSpec = node.Get(w.template, "spec")
+	if w.podSpec == nil {
+		return nil, nil
+	}
+	if !node.IsMap(w.podSpec) {
+		return nil, &DocumentError{Ref: ref, Field: w.podSpecPath, Err: fmt.Errorf("expected a mapping")}
+	}
+	containers := node.Get(w.podSpec, "containers")
+	if node.IsNull(containers) {
+		if !known {
+			return nil, nil // not a pod template after all
+		}
+		return w, nil
+	}
+	if !node.IsSeq(containers) {
+		return nil, &DocumentError{Ref: ref, Field: w.podSpecPath + ".containers", Err: fmt.Errorf("expected a sequence")}
+	}
+	for i, c := range containers.Content {
+		if !node.IsMap(c) {
+			return nil, &DocumentError{Ref: ref, Field: w.podSpecPath + ".containers[" + strconv.Itoa(i) + "]", Err: fmt.Errorf("expected a container mapping")}
+		}
+	}
+	return w, nil
+}
+
+// isTidbCluster reports whether the workload is a TidbCluster's tidb section.
+func (w *workload) isTidbCluster() bool { return w.template == nil }
+
+// containers are the workload's regular containers, as the transformers see
+// them. Init containers and native sidecars are never in this list.
+func (w *workload) containers() []transformers.Container {
+	if w.isTidbCluster() {
+		image := node.GetStr(w.podSpec, "image")
+		if image == "" {
+			image = node.GetStr(w.podSpec, "baseImage")
+		}
+		return []transformers.Container{{Node: w.podSpec, Path: w.podSpecPath, Name: "tidb", Image: image}}
+	}
+	seq := node.Get(w.podSpec, "containers")
+	if seq == nil {
+		return nil
+	}
+	out := make([]transformers.Container, 0, len(seq.Content))
+	for i, c := range seq.Content {
+		name := node.GetStr(c, "name")
+		path := w.podSpecPath + ".containers[name=" + name + "]"
+		if name == "" {
+			path = w.podSpecPath + ".containers[" + strconv.Itoa(i) + "]"
+		}
+		out = append(out, transformers.Container{Node: c, Path: path, Name: name, Image: node.GetStr(c, "image")})
+	}
+	return out
+}
+
+// images lists the images of the workload's regular containers.
+func (w *workload) images() []string {
+	var out []string
+	for _, c := range w.containers() {
+		out = append(out, c.Image)
+	}
+	return out
+}
+
+// podLabels are the labels the workload's pods carry, for Service selectors.
+func (w *workload) podLabels() map[string]string {
+	if w.template == nil {
+		return nil
+	}
+	return node.Labels(node.Lookup(w.template, "metadata", "labels"))
+}
+
+func joinPath(path []string) string {
+	s := ""
+	for i, p := range path {
+		if i > 0 {
+			s += "."
+		}
+		s += p
+	}
+	return s
+}

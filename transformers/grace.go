@@ -1,0 +1,57 @@
+package transformers
+
+import (
+	"strconv"
+
+	"github.com/graceful-dev/graceful/internal/node"
+)
+
+// GracePeriod makes terminationGracePeriodSeconds cover the preStop delay plus
+// the application's drain. The kubelet counts the hook against this budget. A
+// longer period already in the manifest is never lowered.
+type GracePeriod struct{}
+
+var _ Transformer = GracePeriod{}
+
+func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
+	field := pod.SpecPath + ".terminationGracePeriodSeconds"
+	need := s.PreStopDelaySeconds + s.DrainSeconds
+	want := s.TerminationGracePeriodSeconds
+	if !s.GraceFromUser && want < need {
+		want = need
+	}
+	var out []Finding
+	existing := node.Get(pod.Spec, "terminationGracePeriodSeconds")
+	have, isSet := 0, !node.IsNull(existing)
+	if isSet {
+		var ok bool
+		if have, ok = node.Int(existing); !ok {
+			return nil, fieldError(field, "expected an integer, found %q", existing.Value)
+		}
+	}
+	final := have
+	if !isSet || have < want {
+		final = want
+		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
+		f := changed(field, "%d s: preStop %d s + drain %d s", want, s.PreStopDelaySeconds, s.DrainSeconds)
+		if isSet {
+			f.Message = "raised from " + strconv.Itoa(have) + " to " + f.Message
+			f.Current = strconv.Itoa(have)
+		}
+		f.Proposed = strconv.Itoa(want)
+		out = append(out, f)
+	}
+	if final < need {
+		out = append(out, warning(field, "%d s does not cover preStop %d s + drain %d s = %d s: the kubelet will kill the application before it has drained",
+			final, s.PreStopDelaySeconds, s.DrainSeconds, need))
+	}
+	return out, nil
+}
+
+// GraceSeconds is the grace period a pod spec ends up with (Kubernetes' default 30 when absent).
+func GraceSeconds(pod *Pod) int {
+	if v, ok := node.Int(node.Get(pod.Spec, "terminationGracePeriodSeconds")); ok {
+		return v
+	}
+	return 30
+}

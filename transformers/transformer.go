@@ -1,0 +1,102 @@
+// Package transformers holds the changes graceful makes, one concern each: the
+// preStop hook, the stop signal, the grace period, in-app env vars, the
+// readiness check, and the load balancer's connection drain. Each is a small
+// value with one method; the loop over documents lives in package render.
+package transformers
+
+import (
+	"fmt"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/profiles"
+)
+
+// Severity ranks a finding.
+type Severity string
+
+const (
+	Info    Severity = "info"
+	Warning Severity = "warning"
+	Error   Severity = "error"
+)
+
+// Finding is one decision about one field, with its reason: a change made, a
+// user's value kept, or a problem. The stderr summary and the KRM results are
+// both made from findings.
+type Finding struct {
+	Severity Severity
+	// Changed is true when the document was modified.
+	Changed bool
+	// Field is the path of the field, e.g. spec.template.spec.terminationGracePeriodSeconds.
+	Field    string
+	Message  string
+	Current  string
+	Proposed string
+}
+
+// Pod is a workload's pod as the transformers see it. For a pod template the
+// spec and the containers are the PodSpec's; for a TidbCluster both are spec.tidb.
+type Pod struct {
+	// Spec holds terminationGracePeriodSeconds and os.
+	Spec     *yaml.Node
+	SpecPath string
+	// Containers are the containers the profile applies to.
+	Containers []Container
+	// StopSignalField is false where lifecycle.stopSignal cannot be carried
+	// (an operator's CR that copies only preStop).
+	StopSignalField bool
+}
+
+// Container is one container the profile applies to.
+type Container struct {
+	Node  *yaml.Node
+	Path  string
+	Name  string
+	Image string
+}
+
+// Settings are a profile with the user's overrides and the target cluster's
+// abilities, resolved for one workload.
+type Settings struct {
+	Profile                       *profiles.Profile
+	PreStopDelaySeconds           int
+	DrainSeconds                  int
+	TerminationGracePeriodSeconds int
+	// GraceFromUser is true when the grace period was set by a rule, not derived.
+	GraceFromUser       bool
+	ServiceDrainSeconds int
+	ReplacePreStop      bool
+	// NativeSleep: the target Kubernetes has lifecycle.preStop.sleep.
+	NativeSleep bool
+	// StopSignalField: the user opted into lifecycle.stopSignal.
+	StopSignalField bool
+}
+
+// UsesStopSignalField reports whether the stop signal goes into
+// lifecycle.stopSignal rather than being sent by the preStop hook. SIGTERM is
+// what the kubelet sends anyway, so it needs neither.
+func (s *Settings) UsesStopSignalField(pod *Pod) bool {
+	return s.StopSignalField && pod.StopSignalField && s.Profile.StopSignal != "SIGTERM"
+}
+
+// Transformer changes one concern of a workload's pod.
+type Transformer interface {
+	Transform(pod *Pod, s *Settings) ([]Finding, error)
+}
+
+// Workload lists the transformers applied to every profiled workload, in order.
+var Workload = []Transformer{PreStop{}, StopSignal{}, GracePeriod{}, Env{}, Readiness{}}
+
+func changed(field, format string, args ...any) Finding {
+	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func warning(field, format string, args ...any) Finding {
+	return Finding{Severity: Warning, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldError is a broken field in the input.
+func fieldError(field string, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
+}
