@@ -145,6 +145,8 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
 }
 
 func writeJSONString(buf *bytes.Buffer, s string) {
-	b, _ := json.Marshal(s)
-	buf.Write(b)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false) // keep `2>/dev/null` readable
+	_ = enc.Encode(s)        // a string always encodes
+	buf.Truncate(buf.Len() - 1)
 }

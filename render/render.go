@@ -494,6 +494,9 @@ func (st *run) drainServices() error {
 		if !matched {
 			continue
 		}
+		if svc.object.Style&yaml.FlowStyle == 0 {
+			node.BlockStyle(node.Get(svc.object, "metadata")) // annotations go in as a person adds them
+		}
 		meta, ok := node.EnsureMap(svc.object, "metadata")
 		if !ok {
 			return &DocumentError{Ref: svc.ref, Field: "metadata", Err: fmt.Errorf("expected a mapping")}

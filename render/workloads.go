@@ -127,6 +127,14 @@ func (w *workload) containers() []transformers.Container {
 	if seq == nil {
 		return nil
 	}
+	if w.podSpec.Style&yaml.FlowStyle == 0 {
+		// `containers: [{name: app, image: app:1}]` gets its new fields in
+		// block style. This touches the bytes only of a document that changes.
+		node.BlockStyle(seq)
+		for _, c := range seq.Content {
+			node.BlockStyle(c)
+		}
+	}
 	out := make([]transformers.Container, 0, len(seq.Content))
 	for i, c := range seq.Content {
 		name := node.GetStr(c, "name")

@@ -1,6 +1,8 @@
 package transformers
 
 import (
+	"go.yaml.in/yaml/v3"
+
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
 )
@@ -22,21 +24,25 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		if !node.IsNull(env) && !node.IsSeq(env) {
 			return nil, fieldError(field, "expected a sequence")
 		}
-		have := map[string]bool{}
+		have := map[string]*yaml.Node{}
 		if env != nil {
 			for _, item := range env.Content {
-				have[node.GetStr(item, "name")] = true
+				have[node.GetStr(item, "name")] = item
 			}
 		}
 		for _, v := range s.Profile.Env {
-			if have[v.Name] {
+			value := profiles.ExpandEnvValue(v.Value, s.DrainSeconds)
+			if item := have[v.Name]; item != nil {
+				if got := node.GetStr(item, "value"); got != value {
+					out = append(out, warning(field+"[name="+v.Name+"]", "kept the container's %s=%q; the %s profile sets %q",
+						v.Name, got, s.Profile.Name, value))
+				}
 				continue
 			}
 			if node.IsNull(env) {
 				env = node.NewSeq()
 				node.Set(c.Node, "env", env)
 			}
-			value := profiles.ExpandEnvValue(v.Value, s.DrainSeconds)
 			env.Content = append(env.Content, node.NewMap("name", v.Name, "value", value))
 			f := changed(field+"[name="+v.Name+"]", "%s", value)
 			f.Proposed = value

@@ -5,6 +5,7 @@ package node
 
 import (
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -96,6 +97,14 @@ func EnsureMap(m *yaml.Node, key string) (child *yaml.Node, ok bool) {
 	return nil, false
 }
 
+// BlockStyle turns a flow collection into a block one, so that keys added to
+// it are written as a person would add them. Nested flow values keep their style.
+func BlockStyle(n *yaml.Node) {
+	if n != nil && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) {
+		n.Style &^= yaml.FlowStyle
+	}
+}
+
 // Labels returns a mapping of string scalars as a Go map.
 func Labels(m *yaml.Node) map[string]string {
 	if !IsMap(m) {
@@ -108,9 +117,23 @@ func Labels(m *yaml.Node) map[string]string {
 	return out
 }
 
-// NewStr makes a string scalar; the encoder quotes it when it must.
+// NewStr makes a string scalar. The encoder quotes what YAML 1.2 would read
+// as another type; NewStr also quotes what YAML 1.1 would, because Kubernetes'
+// YAML reader (sigs.k8s.io/yaml) reads `on` and `yes` as booleans.
 func NewStr(s string) *yaml.Node {
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+	if yaml11NonString[s] {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+var yaml11NonString = map[string]bool{}
+
+func init() {
+	for _, s := range strings.Fields("y Y yes Yes YES n N no No NO true True TRUE false False FALSE on On ON off Off OFF ~ null Null NULL") {
+		yaml11NonString[s] = true
+	}
 }
 
 // NewInt makes an integer scalar.
