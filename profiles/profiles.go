@@ -123,7 +123,7 @@ func (p *Profile) Validate() error {
 		return fmt.Errorf("name %q is not allowed", p.Name)
 	}
 	for _, n := range []struct {
-		field    string
+		field      string
 		value, max int
 	}{
 		{"preStopDelaySeconds", p.PreStopDelaySeconds, MaxDelaySeconds},
