@@ -8,10 +8,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// encode writes a changed document back. It keeps the document's `---` line,
-// its comments and key order, and follows the indentation the document already
-// uses, so that only the touched fields differ. A JSON document stays JSON.
+// encode writes a changed document back: patched (see patch.go) where it can
+// be, else re-encoded with its `---` line, comments, key order and the
+// indentation it already uses. A JSON document stays JSON.
 func (d *Document) encode() error {
+	if !isJSON(d.body()) {
+		if body, ok := d.patch(); ok {
+			d.out = make([]byte, 0, len(d.Raw)-len(d.body())+len(body))
+			d.out = append(append(d.out, d.Raw[:len(d.Raw)-len(d.body())]...), body...)
+			d.changed = true
+			return nil
+		}
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(d.Raw) + 256)
 	if line := firstLine(d.Raw); isSeparator(line) {

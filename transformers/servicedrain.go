@@ -151,11 +151,11 @@ func mergeAttribute(annotations *yaml.Node, field string, p Provider, timeout in
 	if current != "" {
 		proposed = current + "," + add
 	}
-	if value == nil {
-		annotations.Content = append(annotations.Content, node.NewStr(p.Attributes), node.NewStr(proposed))
-	} else {
-		value.Value, value.Tag = proposed, "!!str"
+	merged := node.NewStr(proposed)
+	if value != nil {
+		merged.Style = value.Style
 	}
+	node.Set(annotations, p.Attributes, merged)
 	f := changed(field, "%s", proposed)
 	f.Current, f.Proposed = current, proposed
 	return []Finding{f}, nil

@@ -71,6 +71,9 @@ func Int(n *yaml.Node) (v int, ok bool) {
 func Set(m *yaml.Node, key string, value *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
+			if old := m.Content[i+1]; value.LineComment == "" {
+				value.LineComment = old.LineComment // `key: 10 # why` keeps its why
+			}
 			m.Content[i+1] = value
 			return
 		}

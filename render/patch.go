@@ -1,0 +1,282 @@
+package render
+
+import (
+	"bytes"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/node"
+)
+
+// A changed document is written by patching its original text: the lines of
+// new fields are inserted where a person would add them, and nothing else
+// moves, so comments, quoting, indentation and blank lines all stay. The
+// transformers mark what they did by the nodes themselves: a node that was not
+// parsed (Line 0) is new. Where the text cannot be patched line by line (flow
+// style, a first key sharing its line with "- "), or where the patched text
+// does not parse back to the transformed tree, the document is re-encoded.
+
+// textEdit replaces body[start:end] with text.
+type textEdit struct {
+	start, end int
+	text       []byte
+}
+
+// patcher plans the edits of one document.
+type patcher struct {
+	body       []byte
+	lineStarts []int // byte offset of each line, 0-based by line-1
+	indent     int
+	compact    bool
+	edits      []textEdit
+}
+
+// patch returns the patched body, or ok false when the document must be re-encoded.
+func (d *Document) patch() (out []byte, ok bool) {
+	body := d.body()
+	root := d.root()
+	p := &patcher{body: body, lineStarts: lineStarts(body)}
+	p.indent, p.compact = layout(root)
+	if !p.walk(root) || len(p.edits) == 0 {
+		return nil, false
+	}
+	sort.SliceStable(p.edits, func(i, j int) bool { return p.edits[i].start < p.edits[j].start })
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 512)
+	last := 0
+	for _, e := range p.edits {
+		if e.start < last {
+			return nil, false // overlapping edits: leave it to the encoder
+		}
+		buf.Write(body[last:e.start])
+		buf.Write(e.text)
+		last = e.end
+	}
+	buf.Write(body[last:])
+	out = buf.Bytes()
+	if bytes.Contains(firstLine(d.Raw), []byte("\r\n")) || bytes.Contains(body, []byte("\r\n")) {
+		out = normalizeCRLF(out)
+	}
+	// The safety net: the patched text must read back as the transformed tree.
+	var check yaml.Node
+	if err := yaml.Unmarshal(out, &check); err != nil || check.Kind != yaml.DocumentNode ||
+		len(check.Content) != 1 || !node.Equal(check.Content[0], root) {
+		return nil, false
+	}
+	return out, true
+}
+
+func lineStarts(b []byte) []int {
+	starts := make([]int, 1, bytes.Count(b, []byte("\n"))+1)
+	for i, c := range b {
+		if c == '\n' && i+1 < len(b) {
+			starts = append(starts, i+1)
+		}
+	}
+	return starts
+}
+
+// offset is the byte offset of a 1-based line and column.
+func (p *patcher) offset(line, column int) int {
+	return p.lineStarts[line-1] + column - 1
+}
+
+func (p *patcher) line(n int) []byte {
+	start := p.lineStarts[n-1]
+	end := len(p.body)
+	if n < len(p.lineStarts) {
+		end = p.lineStarts[n]
+	}
+	return p.body[start:end]
+}
+
+// walk plans edits for the new nodes under n, which was parsed.
+func (p *patcher) walk(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return p.mapping(n)
+	case yaml.SequenceNode:
+		return p.sequence(n)
+	}
+	return true
+}
+
+func (p *patcher) mapping(m *yaml.Node) bool {
+	var appended []*yaml.Node
+	lastOld := -1
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		switch {
+		case k.Line == 0:
+			appended = append(appended, k, v)
+		case v.Line == 0:
+			lastOld = i
+			if !p.replaceEntry(m, k, v) {
+				return false
+			}
+		default:
+			lastOld = i
+			if !p.walk(v) {
+				return false
+			}
+		}
+	}
+	if len(appended) == 0 {
+		return true
+	}
+	if lastOld < 0 {
+		return false // an empty mapping: `{}`
+	}
+	first := m.Content[0]
+	if !p.startsBlockEntry(first, false) {
+		return false
+	}
+	at := p.entryEnd(m.Content[lastOld])
+	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: appended}, first.Column-1, true)
+	p.insert(at, text)
+	return true
+}
+
+func (p *patcher) sequence(s *yaml.Node) bool {
+	var appended []*yaml.Node
+	var lastOld *yaml.Node
+	for _, item := range s.Content {
+		if item.Line == 0 {
+			appended = append(appended, item)
+			continue
+		}
+		lastOld = item
+		if !p.walk(item) {
+			return false
+		}
+	}
+	if len(appended) == 0 {
+		return true
+	}
+	if lastOld == nil || !p.startsBlockEntry(s.Content[0], true) {
+		return false
+	}
+	dash := p.dashColumn(s.Content[0])
+	at := p.itemEnd(lastOld, dash)
+	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
+	p.insert(at, text)
+	return true
+}
+
+// replaceEntry rewrites `key: value` from the key to the end of the entry.
+func (p *patcher) replaceEntry(m, k, v *yaml.Node) bool {
+	if !p.startsBlockEntry(k, false) {
+		return false
+	}
+	start := p.offset(k.Line, k.Column)
+	end := p.entryEnd(k)
+	key := node.NewStr(k.Value)
+	key.Style = k.Style
+	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{key, v}}, k.Column-1, false)
+	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
+	return true
+}
+
+// startsBlockEntry reports whether n begins a block entry: nothing but spaces
+// before it on its line, or for the first key of a sequence item, "- ". A flow
+// collection's entries follow "{", "[" or ",".
+func (p *patcher) startsBlockEntry(n *yaml.Node, isItem bool) bool {
+	if n.Line == 0 || n.Line > len(p.lineStarts) {
+		return false
+	}
+	before := p.line(n.Line)
+	if n.Column-1 > len(before) {
+		return false
+	}
+	before = bytes.TrimRight(before[:n.Column-1], " ")
+	if isItem {
+		return bytes.HasSuffix(before, []byte("-")) && len(bytes.TrimLeft(before, " -")) == 0
+	}
+	return len(bytes.TrimLeft(before, " -")) == 0
+}
+
+// dashColumn is the 1-based column of the "- " before a sequence item.
+func (p *patcher) dashColumn(item *yaml.Node) int {
+	before := bytes.TrimRight(p.line(item.Line)[:item.Column-1], " ")
+	return len(before)
+}
+
+// entryEnd is the offset just past the last line of a mapping entry: the
+// lines after the key that are more indented than it, or "- " items at the
+// key's column (a sequence written compact: a sibling key never starts with
+// "- "), without trailing blank lines and comments at the key's level.
+func (p *patcher) entryEnd(k *yaml.Node) int {
+	keyIndent := k.Column - 1
+	return p.blockEnd(k.Line, func(indent int, rest []byte) bool {
+		return indent > keyIndent || (indent == keyIndent && isDashLine(rest))
+	})
+}
+
+// itemEnd is the offset just past the last line of a sequence item.
+func (p *patcher) itemEnd(item *yaml.Node, dash int) int {
+	return p.blockEnd(item.Line, func(indent int, _ []byte) bool { return indent > dash-1 })
+}
+
+func (p *patcher) blockEnd(firstLine int, inside func(indent int, rest []byte) bool) int {
+	last := firstLine
+	for n := firstLine + 1; n <= len(p.lineStarts); n++ {
+		line := bytes.TrimRight(p.line(n), "\r\n")
+		rest := bytes.TrimLeft(line, " ")
+		if len(rest) == 0 {
+			continue
+		}
+		if !inside(len(line)-len(rest), rest) {
+			break
+		}
+		last = n
+	}
+	if last == len(p.lineStarts) {
+		return len(p.body)
+	}
+	return p.lineStarts[last]
+}
+
+func isDashLine(rest []byte) bool {
+	return len(rest) > 0 && rest[0] == '-' && (len(rest) == 1 || rest[1] == ' ')
+}
+
+// insert adds whole lines at a line boundary (or the end of the body).
+func (p *patcher) insert(at int, text []byte) {
+	if at == len(p.body) && at > 0 && p.body[at-1] != '\n' {
+		text = append([]byte("\n"), text...)
+	}
+	p.edits = append(p.edits, textEdit{start: at, end: at, text: text})
+}
+
+// render encodes new nodes in the document's style, every line indented by
+// indent spaces, or every line but the first when the first continues a line.
+func (p *patcher) render(n *yaml.Node, indent int, indentFirst bool) []byte {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(p.indent)
+	if p.compact {
+		enc.CompactSeqIndent()
+	}
+	_ = enc.Encode(n) // new nodes only hold strings, ints, maps and sequences
+	_ = enc.Close()
+	prefix := bytes.Repeat([]byte(" "), indent)
+	lines := bytes.SplitAfter(buf.Bytes(), []byte("\n"))
+	var out bytes.Buffer
+	for i, l := range lines {
+		if len(l) == 0 {
+			continue
+		}
+		if i > 0 || indentFirst {
+			out.Write(prefix)
+		}
+		out.Write(l)
+	}
+	return out.Bytes()
+}
+
+// normalizeCRLF makes every line end with CRLF.
+func normalizeCRLF(b []byte) []byte {
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
+}
