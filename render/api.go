@@ -20,6 +20,11 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	perInput := make([][]*Document, len(inputs))
 	for i, in := range inputs {
 		perInput[i] = splitDocuments(in, len(docs)+1)
+		if len(perInput[i]) > 0 {
+			if err := parseInput(perInput[i], in.Data); err != nil {
+				return nil, nil, err
+			}
+		}
 		docs = append(docs, perInput[i]...)
 	}
 	report, err := r.process(docs, false)
@@ -28,8 +33,12 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	}
 	outputs := make([]Output, len(inputs))
 	for i, in := range inputs {
+		size := 0
+		for _, d := range perInput[i] {
+			size += len(d.bytes())
+		}
 		var buf bytes.Buffer
-		buf.Grow(len(in.Data) + len(in.Data)/4)
+		buf.Grow(size)
 		changed := false
 		for _, d := range perInput[i] {
 			buf.Write(d.bytes())

@@ -11,11 +11,11 @@ import (
 // encode writes a changed document back: patched (see patch.go) where it can
 // be, else re-encoded with its `---` line, comments, key order and the
 // indentation it already uses. A JSON document stays JSON.
-func (d *Document) encode() error {
+func (d *Document) encode(fragments map[string][]byte) error {
 	if !isJSON(d.body()) {
-		if body, ok := d.patch(); ok {
-			d.out = make([]byte, 0, len(d.Raw)-len(d.body())+len(body))
-			d.out = append(append(d.out, d.Raw[:len(d.Raw)-len(d.body())]...), body...)
+		if body, ok := d.patch(fragments); ok {
+			marker := d.Raw[:len(d.Raw)-len(d.body())]
+			d.out = append(append(make([]byte, 0, len(marker)+len(body)), marker...), body...)
 			d.changed = true
 			return nil
 		}

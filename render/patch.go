@@ -2,7 +2,9 @@ package render
 
 import (
 	"bytes"
+	"strconv"
 	"sort"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
@@ -27,23 +29,32 @@ type textEdit struct {
 type patcher struct {
 	body       []byte
 	lineStarts []int // byte offset of each line, 0-based by line-1
+	// lineBase is the node line number of the body's first line.
+	lineBase int
 	indent     int
 	compact    bool
 	edits      []textEdit
+	// fragments caches rendered text by what it renders: a stream of similar
+	// workloads gets the same hook thousands of times.
+	fragments map[string][]byte
 }
 
 // patch returns the patched body, or ok false when the document must be re-encoded.
-func (d *Document) patch() (out []byte, ok bool) {
+func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	body := d.body()
 	root := d.root()
-	p := &patcher{body: body, lineStarts: lineStarts(body)}
+	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments}
 	p.indent, p.compact = layout(root)
 	if !p.walk(root) || len(p.edits) == 0 {
 		return nil, false
 	}
 	sort.SliceStable(p.edits, func(i, j int) bool { return p.edits[i].start < p.edits[j].start })
+	size := len(body)
+	for _, e := range p.edits {
+		size += len(e.text) - (e.end - e.start)
+	}
 	var buf bytes.Buffer
-	buf.Grow(len(body) + 512)
+	buf.Grow(size)
 	last := 0
 	for _, e := range p.edits {
 		if e.start < last {
@@ -58,13 +69,34 @@ func (d *Document) patch() (out []byte, ok bool) {
 	if bytes.Contains(firstLine(d.Raw), []byte("\r\n")) || bytes.Contains(body, []byte("\r\n")) {
 		out = normalizeCRLF(out)
 	}
+	if !verifyAllPatches && !needsVerify(body) {
+		return out, true
+	}
 	// The safety net: the patched text must read back as the transformed tree.
 	var check yaml.Node
 	if err := yaml.Unmarshal(out, &check); err != nil || check.Kind != yaml.DocumentNode ||
 		len(check.Content) != 1 || !node.Equal(check.Content[0], root) {
+		patchesRejected.Add(1)
 		return nil, false
 	}
 	return out, true
+}
+
+// verifyAllPatches makes every patch prove itself by a second parse; tests
+// set it. Otherwise only documents with constructs where line structure alone
+// cannot place an insertion are checked, as a parse costs as much as the rest
+// of a render.
+var verifyAllPatches = false
+
+// patchesRejected counts patches the second parse caught: each is a patcher
+// bug that the re-encoding hid. Tests expect none.
+var patchesRejected atomic.Int64
+
+// needsVerify reports constructs the line-based patcher cannot reason about:
+// block scalars that keep trailing blank lines (|+ >+), whose value would take
+// in a line inserted after them, and tabs.
+func needsVerify(body []byte) bool {
+	return bytes.Contains(body, []byte("|+")) || bytes.Contains(body, []byte(">+")) || bytes.IndexByte(body, '\t') >= 0
 }
 
 func lineStarts(b []byte) []int {
@@ -76,6 +108,9 @@ func lineStarts(b []byte) []int {
 	}
 	return starts
 }
+
+// lineOf is the body line of a parsed node.
+func (p *patcher) lineOf(n *yaml.Node) int { return n.Line - p.lineBase + 1 }
 
 // offset is the byte offset of a 1-based line and column.
 func (p *patcher) offset(line, column int) int {
@@ -169,7 +204,7 @@ func (p *patcher) replaceEntry(m, k, v *yaml.Node) bool {
 	if !p.startsBlockEntry(k, false) {
 		return false
 	}
-	start := p.offset(k.Line, k.Column)
+	start := p.offset(p.lineOf(k), k.Column)
 	end := p.entryEnd(k)
 	key := node.NewStr(k.Value)
 	key.Style = k.Style
@@ -182,10 +217,10 @@ func (p *patcher) replaceEntry(m, k, v *yaml.Node) bool {
 // before it on its line, or for the first key of a sequence item, "- ". A flow
 // collection's entries follow "{", "[" or ",".
 func (p *patcher) startsBlockEntry(n *yaml.Node, isItem bool) bool {
-	if n.Line == 0 || n.Line > len(p.lineStarts) {
+	if n.Line == 0 || p.lineOf(n) < 1 || p.lineOf(n) > len(p.lineStarts) {
 		return false
 	}
-	before := p.line(n.Line)
+	before := p.line(p.lineOf(n))
 	if n.Column-1 > len(before) {
 		return false
 	}
@@ -198,7 +233,7 @@ func (p *patcher) startsBlockEntry(n *yaml.Node, isItem bool) bool {
 
 // dashColumn is the 1-based column of the "- " before a sequence item.
 func (p *patcher) dashColumn(item *yaml.Node) int {
-	before := bytes.TrimRight(p.line(item.Line)[:item.Column-1], " ")
+	before := bytes.TrimRight(p.line(p.lineOf(item))[:item.Column-1], " ")
 	return len(before)
 }
 
@@ -208,14 +243,14 @@ func (p *patcher) dashColumn(item *yaml.Node) int {
 // "- "), without trailing blank lines and comments at the key's level.
 func (p *patcher) entryEnd(k *yaml.Node) int {
 	keyIndent := k.Column - 1
-	return p.blockEnd(k.Line, func(indent int, rest []byte) bool {
+	return p.blockEnd(p.lineOf(k), func(indent int, rest []byte) bool {
 		return indent > keyIndent || (indent == keyIndent && isDashLine(rest))
 	})
 }
 
 // itemEnd is the offset just past the last line of a sequence item.
 func (p *patcher) itemEnd(item *yaml.Node, dash int) int {
-	return p.blockEnd(item.Line, func(indent int, _ []byte) bool { return indent > dash-1 })
+	return p.blockEnd(p.lineOf(item), func(indent int, _ []byte) bool { return indent > dash-1 })
 }
 
 func (p *patcher) blockEnd(firstLine int, inside func(indent int, rest []byte) bool) int {
@@ -223,8 +258,8 @@ func (p *patcher) blockEnd(firstLine int, inside func(indent int, rest []byte) b
 	for n := firstLine + 1; n <= len(p.lineStarts); n++ {
 		line := bytes.TrimRight(p.line(n), "\r\n")
 		rest := bytes.TrimLeft(line, " ")
-		if len(rest) == 0 {
-			continue
+		if len(rest) == 0 || rest[0] == '#' {
+			continue // blank lines and comments go with what follows
 		}
 		if !inside(len(line)-len(rest), rest) {
 			break
@@ -252,6 +287,42 @@ func (p *patcher) insert(at int, text []byte) {
 // render encodes new nodes in the document's style, every line indented by
 // indent spaces, or every line but the first when the first continues a line.
 func (p *patcher) render(n *yaml.Node, indent int, indentFirst bool) []byte {
+	key := fragmentKey(n, p.indent, p.compact, indent, indentFirst)
+	if text, ok := p.fragments[key]; ok {
+		return text
+	}
+	text := p.encodeFragment(n, indent, indentFirst)
+	if p.fragments != nil {
+		p.fragments[key] = text
+	}
+	return text
+}
+
+// fragmentKey identifies what render would write for n.
+func fragmentKey(n *yaml.Node, indentWidth int, compact bool, indent int, indentFirst bool) string {
+	b := make([]byte, 0, 256)
+	b = strconv.AppendInt(b, int64(indentWidth), 10)
+	b = strconv.AppendBool(b, compact)
+	b = strconv.AppendInt(b, int64(indent), 10)
+	b = strconv.AppendBool(b, indentFirst)
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		b = append(b, '(')
+		b = strconv.AppendInt(b, int64(n.Kind), 10)
+		b = append(b, n.Tag...)
+		b = strconv.AppendInt(b, int64(n.Style), 10)
+		b = strconv.AppendQuote(b, n.Value)
+		b = strconv.AppendQuote(b, n.LineComment)
+		for _, c := range n.Content {
+			walk(c)
+		}
+		b = append(b, ')')
+	}
+	walk(n)
+	return string(b)
+}
+
+func (p *patcher) encodeFragment(n *yaml.Node, indent int, indentFirst bool) []byte {
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(p.indent)

@@ -157,16 +157,17 @@ type run struct {
 	// keepNodes is false when documents are written as bytes: their trees are
 	// dropped once written, and only load balancer Services wait for pass 2.
 	keepNodes bool
+	fragments map[string][]byte
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
 // collects their pod labels; pass 2 adds drain annotations to the load
 // balancer Services that select them, wherever they stand in the stream.
 func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
-	st := &run{Renderer: r, keepNodes: keepNodes}
+	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}}
 	st.report.Documents = len(docs)
 	for _, d := range docs {
-		if d.Node == nil {
+		if !d.parsed {
 			if err := d.parse(); err != nil {
 				return nil, err
 			}
@@ -204,7 +205,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 // finish encodes a changed document and lets its tree go.
 func (st *run) finish(d *Document) error {
 	if d.changed && d.out == nil && !st.keepNodes {
-		if err := d.encode(); err != nil {
+		if err := d.encode(st.fragments); err != nil {
 			return err
 		}
 	}
@@ -480,10 +481,20 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 // pods in its namespace gets the drain annotations, with a timeout that fits
 // the shortest-lived of those pods.
 func (st *run) drainServices() error {
+	// Pods indexed by namespace and label, so a stream of thousands of
+	// Services and workloads is matched in linear time.
+	byLabel := map[string][]int{}
+	for i, p := range st.pods {
+		for k, v := range p.labels {
+			key := labelKey(p.namespace, k, v)
+			byLabel[key] = append(byLabel[key], i)
+		}
+	}
 	for _, svc := range st.services {
 		timeout, matched := 0, false
-		for _, p := range st.pods {
-			if p.namespace != svc.ref.Namespace || !selects(svc.selector, p.labels) {
+		for _, i := range byLabel[anyLabelKey(svc.ref.Namespace, svc.selector)] {
+			p := st.pods[i]
+			if !selects(svc.selector, p.labels) {
 				continue
 			}
 			if !matched || p.drainSeconds < timeout {
@@ -510,6 +521,20 @@ func (st *run) drainServices() error {
 		}
 	}
 	return nil
+}
+
+func labelKey(namespace, k, v string) string { return namespace + "\x00" + k + "\x00" + v }
+
+// anyLabelKey is the index key of one of the selector's labels; every pod the
+// selector selects carries it. The smallest key is taken, for a stable choice.
+func anyLabelKey(namespace string, selector map[string]string) string {
+	first := ""
+	for k := range selector {
+		if first == "" || k < first {
+			first = k
+		}
+	}
+	return labelKey(namespace, first, selector[first])
 }
 
 func selects(selector, labels map[string]string) bool {

@@ -2,6 +2,8 @@ package render
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -26,8 +28,12 @@ type Document struct {
 	line int
 	// Node is the parsed document, nil for a document of only comments. The
 	// stream writer drops it once the document is written.
-	Node    *yaml.Node
-	changed bool
+	Node *yaml.Node
+	// lineBase is the node line number of the body's first line: 1 when
+	// the document was parsed alone, its line in the input when parsed with it.
+	lineBase int
+	parsed   bool
+	changed  bool
 	out     []byte
 }
 
@@ -174,7 +180,76 @@ func (d *Document) parse() error {
 	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
 		d.Node = &n
 	}
+	d.lineBase, d.parsed = 1, true
 	return nil
+}
+
+// errNotAligned: the decoder's documents do not fall one to a chunk.
+var errNotAligned = errors.New("documents not aligned with separators")
+
+// parseInput parses the documents of one input with a single decoder, which
+// costs less than a parser per document. Each document is matched to its
+// chunk by line. When they do not match one to one (a `...` end marker
+// followed by a bare document), each chunk is parsed alone instead.
+func parseInput(docs []*Document, data []byte) error {
+	err := parseAligned(docs, data)
+	if errors.Is(err, errNotAligned) {
+		for _, d := range docs {
+			d.Node, d.parsed = nil, false
+			if err := d.parse(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return err
+}
+
+func parseAligned(docs []*Document, data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	i := 0
+	for {
+		n := new(yaml.Node)
+		err := dec.Decode(n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			d := docs[len(docs)-1]
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				d = docAt(docs, line)
+			}
+			return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", err)}
+		}
+		if len(n.Content) != 1 {
+			continue
+		}
+		line := n.Content[0].Line
+		for i < len(docs)-1 && docs[i+1].line <= line {
+			i++
+		}
+		if i >= len(docs) || docs[i].Node != nil || line < docs[i].line {
+			return errNotAligned
+		}
+		docs[i].Node, docs[i].lineBase = n, docs[i].line
+	}
+	for _, d := range docs {
+		d.parsed = true
+	}
+	return nil
+}
+
+// docAt is the document that holds a line of the input.
+func docAt(docs []*Document, line int) *Document {
+	d := docs[0]
+	for _, c := range docs {
+		if c.line > line {
+			break
+		}
+		d = c
+	}
+	return d
 }
 
 // root is the document's top-level node, or nil.
