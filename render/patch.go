@@ -2,8 +2,8 @@ package render
 
 import (
 	"bytes"
-	"strconv"
 	"sort"
+	"strconv"
 	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
@@ -31,9 +31,9 @@ type patcher struct {
 	lineStarts []int // byte offset of each line, 0-based by line-1
 	// lineBase is the node line number of the body's first line.
 	lineBase int
-	indent     int
-	compact    bool
-	edits      []textEdit
+	indent   int
+	compact  bool
+	edits    []textEdit
 	// fragments caches rendered text by what it renders: a stream of similar
 	// workloads gets the same hook thousands of times.
 	fragments map[string][]byte

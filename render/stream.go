@@ -3,8 +3,8 @@ package render
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 
@@ -34,7 +34,7 @@ type Document struct {
 	lineBase int
 	parsed   bool
 	changed  bool
-	out     []byte
+	out      []byte
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
