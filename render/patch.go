@@ -42,6 +42,10 @@ type patcher struct {
 // patch returns the patched body, or ok false when the document must be re-encoded.
 func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	body := d.body()
+	if len(body) > 0 && body[len(body)-1] != '\n' {
+		// Lines are inserted whole: give the last line its end.
+		body = append(body[:len(body):len(body)], '\n')
+	}
 	root := d.root()
 	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments}
 	p.indent, p.compact = layout(root)
@@ -276,11 +280,8 @@ func isDashLine(rest []byte) bool {
 	return len(rest) > 0 && rest[0] == '-' && (len(rest) == 1 || rest[1] == ' ')
 }
 
-// insert adds whole lines at a line boundary (or the end of the body).
+// insert adds whole lines at a line boundary.
 func (p *patcher) insert(at int, text []byte) {
-	if at == len(p.body) && at > 0 && p.body[at-1] != '\n' {
-		text = append([]byte("\n"), text...)
-	}
 	p.edits = append(p.edits, textEdit{start: at, end: at, text: text})
 }
 

@@ -256,6 +256,16 @@ func kindName(n *yaml.Node) string {
 	return "alias"
 }
 
+// checkObject rejects what no API server would take as an object.
+func checkObject(ref Ref, object *yaml.Node) error {
+	for _, field := range []string{"metadata", "spec"} {
+		if v := node.Get(object, field); !node.IsNull(v) && !node.IsMap(v) {
+			return &DocumentError{Ref: ref, Field: field, Err: fmt.Errorf("expected a mapping")}
+		}
+	}
+	return nil
+}
+
 func setIdentity(ref *Ref, object *yaml.Node) {
 	ref.APIVersion = node.GetStr(object, "apiVersion")
 	ref.Kind = node.GetStr(object, "kind")
@@ -265,6 +275,9 @@ func setIdentity(ref *Ref, object *yaml.Node) {
 }
 
 func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err error) {
+	if err := checkObject(ref, object); err != nil {
+		return false, err
+	}
 	if ref.Kind == "Service" {
 		return st.service(d, ref, object), nil
 	}

@@ -47,37 +47,77 @@ func Check(input, output []byte) error {
 	return nil
 }
 
-// object is what must not change in a changed document.
-type object struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   struct {
-		Name        string            `yaml:"name"`
-		Namespace   string            `yaml:"namespace"`
-		Labels      map[string]string `yaml:"labels"`
-		Annotations map[string]string `yaml:"annotations"`
-	} `yaml:"metadata"`
+// identity is what must not change in a changed document.
+type identity struct {
+	apiVersion, kind, name, namespace string
+	labels, annotations               map[string]string
+}
+
+func identityOf(doc []byte) (identity, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return identity{}, err
+	}
+	var id identity
+	if len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		return id, nil
+	}
+	root := n.Content[0]
+	id.apiVersion, id.kind = scalar(get(root, "apiVersion")), scalar(get(root, "kind"))
+	meta := get(root, "metadata")
+	id.name, id.namespace = scalar(get(meta, "name")), scalar(get(meta, "namespace"))
+	id.labels, id.annotations = stringMap(get(meta, "labels")), stringMap(get(meta, "annotations"))
+	return id, nil
+}
+
+func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return ""
+	}
+	return n.Value
+}
+
+func stringMap(m *yaml.Node) map[string]string {
+	out := map[string]string{}
+	if m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			out[m.Content[i].Value] = scalar(m.Content[i+1])
+		}
+	}
+	return out
 }
 
 func sameObject(in, out []byte) error {
-	var a, b object
-	if err := yaml.Unmarshal(in, &a); err != nil {
+	a, err := identityOf(in)
+	if err != nil {
 		return fmt.Errorf("input changed although it does not parse: %w", err)
 	}
-	if err := yaml.Unmarshal(out, &b); err != nil {
+	b, err := identityOf(out)
+	if err != nil {
 		return fmt.Errorf("output does not parse: %w", err)
 	}
-	if a.APIVersion != b.APIVersion || a.Kind != b.Kind || a.Metadata.Name != b.Metadata.Name || a.Metadata.Namespace != b.Metadata.Namespace {
-		return fmt.Errorf("object changed identity: %s %s/%s became %s %s/%s", a.Kind, a.Metadata.Namespace, a.Metadata.Name,
-			b.Kind, b.Metadata.Namespace, b.Metadata.Name)
+	if a.apiVersion != b.apiVersion || a.kind != b.kind || a.name != b.name || a.namespace != b.namespace {
+		return fmt.Errorf("object changed identity: %s %s/%s became %s %s/%s", a.kind, a.namespace, a.name, b.kind, b.namespace, b.name)
 	}
-	for k, v := range a.Metadata.Labels {
-		if b.Metadata.Labels[k] != v {
+	for k, v := range a.labels {
+		if got, ok := b.labels[k]; !ok || got != v {
 			return fmt.Errorf("label %s lost or changed", k)
 		}
 	}
-	for k, v := range a.Metadata.Annotations {
-		if got, ok := b.Metadata.Annotations[k]; !ok {
+	for k, v := range a.annotations {
+		if got, ok := b.annotations[k]; !ok {
 			return fmt.Errorf("annotation %s lost", k)
 		} else if got != v && !isDrainAnnotation(k) {
 			return fmt.Errorf("annotation %s changed from %q to %q", k, v, got)

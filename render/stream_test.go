@@ -1,0 +1,127 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/graceful-dev/graceful/internal/promises"
+)
+
+func TestSplitKeepsEveryByte(t *testing.T) {
+	for name, in := range map[string]string{
+		"empty":                "",
+		"no separator":         "a: 1\n",
+		"leading separator":    "---\na: 1\n---\nb: 2\n",
+		"no final newline":     "a: 1\n---\nb: 2",
+		"comments between":     "# head\n---\n# only a comment\n---\n---\nb: 2\n",
+		"marker with content":  "--- # note\na: 1\n--- !!map\nb: 2\n",
+		"crlf":                 "a: 1\r\n---\r\nb: 2\r\n",
+		"dashes not separator": "a: |\n  ---\n  x\nb: ----\n",
+	} {
+		docs := splitDocuments(Input{Data: []byte(in)}, 1)
+		var joined []byte
+		for _, d := range docs {
+			joined = append(joined, d.Raw...)
+		}
+		if string(joined) != in {
+			t.Errorf("%s: split lost bytes: %q", name, joined)
+		}
+	}
+	docs := splitDocuments(Input{Data: []byte("# c\n---\n# Source: chart/templates/a.yaml\na: 1\n---\nb: 2\n")}, 1)
+	if len(docs) != 3 || docs[1].Source != "chart/templates/a.yaml" || docs[1].line != 2 || docs[2].Index != 3 {
+		t.Errorf("docs: %+v", docs)
+	}
+}
+
+// TestErrorsNameTheDocument: bad input fails with the document's index,
+// source and kind/name, and nothing is written.
+func TestErrorsNameTheDocument(t *testing.T) {
+	r, _ := New(Options{Profile: "nginx"})
+	for name, c := range map[string]struct{ in, want string }{
+		"not yaml":        {"a: 1\n---\n# Source: c/templates/x.yaml\nb: [\n", "document 2 (c/templates/x.yaml): not valid YAML"},
+		"scalar document": {"a: 1\n---\njust text\n", "document 2: a document must be an object"},
+		"list item":       {"kind: List\nitems:\n- 3\n", "document 1 item 1"},
+		"bad template":    {"kind: Deployment\nmetadata: {name: w}\nspec:\n  template: [1]\n", "document 1 Deployment w: spec.template: expected a pod template"},
+		"bad lifecycle":   {"kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    lifecycle: [1]\n", "document 1 Pod p: spec.containers[name=a].lifecycle: expected a mapping"},
+		"bad grace":       {"kind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: soon\n  containers: [{name: a}]\n", `terminationGracePeriodSeconds: expected an integer, found "soon"`},
+	} {
+		out, _, err := r.RenderStream([]byte(c.in))
+		var docErr *DocumentError
+		if !errors.As(err, &docErr) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", name, err, c.want)
+		}
+		if out != nil {
+			t.Errorf("%s: output despite the error", name)
+		}
+	}
+}
+
+func TestInputsRenderTogether(t *testing.T) {
+	r, _ := New(Options{Profile: "generic-http", Providers: []string{"aws"}})
+	svc := Input{Name: "svc.yaml", Data: []byte("kind: Service\nmetadata: {name: web}\nspec:\n  type: LoadBalancer\n  selector: {app: web}\n")}
+	deploy := Input{Name: "deploy.yaml", Data: []byte("kind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: a, image: a}]\n")}
+	cm := Input{Name: "cm.yaml", Data: []byte("kind: ConfigMap\nmetadata: {name: c}\n")}
+	out, report, err := r.Render([]Input{svc, deploy, cm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out[0].Changed || !out[1].Changed || out[2].Changed || !bytes.Equal(out[2].Data, cm.Data) {
+		t.Errorf("changed: %v %v %v", out[0].Changed, out[1].Changed, out[2].Changed)
+	}
+	if !strings.Contains(string(out[0].Data), "aws-load-balancer-connection-draining-timeout") {
+		t.Errorf("service in one file not drained for a deployment in another:\n%s", out[0].Data)
+	}
+	if report.Documents != 3 || report.Changed != 2 || report.Entries[1].Ref.File != "deploy.yaml" {
+		t.Errorf("report %+v", report)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	for name, opts := range map[string]Options{
+		"unknown profile":        {Profile: "nignx"},
+		"unknown provider":       {Providers: []string{"ibm"}},
+		"bad version":            {KubeVersion: "latest"},
+		"stop signal too early":  {StopSignalField: true, KubeVersion: "1.32"},
+		"config unknown profile": {Config: &Config{Spec: ConfigSpec{Profile: "x"}}},
+	} {
+		if _, err := New(opts); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// FuzzRender: whatever the input, graceful fails cleanly or keeps its promises.
+func FuzzRender(f *testing.F) {
+	seeds, _ := filepath.Glob("../testdata/*/input.yaml")
+	for _, s := range seeds {
+		data, _ := os.ReadFile(s)
+		f.Add(data)
+	}
+	r, _ := New(Options{Profile: "nginx", Providers: []string{"aws-lbc", "alibaba"}})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		verifyAllPatches = true
+		defer func() { verifyAllPatches = false }()
+		before := patchesRejected.Load()
+		out, _, err := r.RenderStream(in)
+		if err != nil {
+			return
+		}
+		if err := promises.Check(in, out); err != nil {
+			t.Fatal(err)
+		}
+		again, _, err := r.RenderStream(out)
+		if err != nil {
+			t.Fatalf("output does not render again: %v", err)
+		}
+		if !bytes.Equal(out, again) {
+			t.Fatalf("not idempotent:\n%s\n----\n%s", out, again)
+		}
+		if patchesRejected.Load() != before {
+			t.Fatalf("a patch did not parse back:\n%s", in)
+		}
+	})
+}
