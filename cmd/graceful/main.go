@@ -4,12 +4,15 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/graceful-dev/graceful/render"
 )
 
 // version is set by the Makefile (-ldflags "-X main.version=...").
@@ -32,12 +35,37 @@ and connection draining on cloud load balancers, by named profile.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		// Without a command, graceful is a KRM function: kustomize runs it
+		// with a ResourceList on stdin and no arguments.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if isTerminal(cmd.InOrStdin()) {
+				return cmd.Help()
+			}
+			data, err := io.ReadAll(cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			if !render.IsResourceList(data) {
+				return fmt.Errorf("stdin is not a KRM ResourceList; to rewrite manifests, run `graceful render`")
+			}
+			return render.RunFunction(bytes.NewReader(data), cmd.OutOrStdout(), render.Options{})
+		},
 	}
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRenderCmd(), newProfilesCmd())
 	return root
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func versionString() string {

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command of the README and of CI: static checks, then every test,
+# with the real Helm 3, Helm 4, kustomize, kube-apiserver and etcd (built or
+# installed on first use by hack/tools.sh, cached under .cache/).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt: not formatted: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+
+hack/tools.sh all etcd >/dev/null
+export GRACEFUL_BIN="$PWD/bin/graceful"
+export GRACEFUL_HELM3="$(hack/tools.sh path helm3)"
+export GRACEFUL_HELM4="$(hack/tools.sh path helm4)"
+export GRACEFUL_KUSTOMIZE="$(hack/tools.sh path kustomize)"
+export GRACEFUL_KUBE_APISERVER="$(hack/tools.sh path kube-apiserver)"
+export GRACEFUL_KUBECTL="$(hack/tools.sh path kubectl)"
+export GRACEFUL_ETCD="$(hack/tools.sh path etcd)"
+
+go test -count=1 ./...
