@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/graceful-dev/graceful/internal/promises"
+)
+
+const chart = "testdata/charts/web"
+
+// helmEnv keeps each Helm run's plugins, config and cache in a fresh folder.
+func helmEnv(t *testing.T) []string {
+	dir := t.TempDir()
+	return []string{
+		"HELM_DATA_HOME=" + filepath.Join(dir, "data"),
+		"HELM_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"HELM_CACHE_HOME=" + filepath.Join(dir, "cache"),
+	}
+}
+
+// The chart's test hook is selected by a rule, to show which Helm hands
+// hooks to its post-renderer: Helm 3 does not, Helm 4 does.
+const hookRule = "e2e/testdata/select-hook.yaml"
+
+// TestHelm3PostRenderer: `helm template --post-renderer ./bin/graceful`, as
+// the README shows it for Helm 3.
+func TestHelm3PostRenderer(t *testing.T) {
+	helm := tool(t, "GRACEFUL_HELM3")
+	env := helmEnv(t)
+	args := []string{"template", "shop", chart, "--namespace", "prod", "--kube-version", "1.33.0"}
+	plain := run(t, env, "", helm, args...).must(t)
+	out := run(t, env, "", helm, append(args, "--post-renderer", graceful,
+		"--post-renderer-args", "render", "--post-renderer-args", "--profile=nginx",
+		"--post-renderer-args", "--provider=aws", "--post-renderer-args", "--config="+hookRule)...).must(t)
+	golden(t, "helm3.yaml", out)
+
+	// The main manifests keep every document, and the hook comes out untouched.
+	if err := promises.Check([]byte(plain), []byte(out)); err != nil {
+		t.Error(err)
+	}
+	hook := "# Source: web/templates/tests/test-connection.yaml"
+	if tail(plain, hook) != tail(out, hook) {
+		t.Error("Helm 3 post-rendered the hook")
+	}
+
+	// An error stops Helm, and Helm shows graceful's message.
+	bad := run(t, env, "", helm, append(args, "--post-renderer", graceful,
+		"--post-renderer-args", "render", "--post-renderer-args", "--profile=ngnix")...)
+	if bad.err == nil || !strings.Contains(bad.stderr, `unknown profile "ngnix"`) {
+		t.Errorf("want helm to fail with graceful's message, got %v:\n%s", bad.err, bad.stderr)
+	}
+}
+
+// TestHelm4Plugin: `helm plugin install .` then `--post-renderer graceful`, as
+// the README shows it for Helm 4. Hooks are post-rendered too, and Helm's
+// postrender-filename annotation survives, so --output-dir writes the
+// chart's file names.
+func TestHelm4Plugin(t *testing.T) {
+	helm := tool(t, "GRACEFUL_HELM4")
+	if filepath.Clean(graceful) != filepath.Join(root, "bin", "graceful") {
+		t.Fatalf("the plugin runs bin/graceful; GRACEFUL_BIN is %s", graceful)
+	}
+	env := helmEnv(t)
+	run(t, env, "", helm, "plugin", "install", ".").must(t)
+	list := run(t, env, "", helm, "plugin", "list").must(t)
+	if !strings.Contains(list, "graceful") || !strings.Contains(list, "postrenderer/v1") {
+		t.Fatalf("plugin not registered:\n%s", list)
+	}
+	args := []string{"template", "shop", chart, "--namespace", "prod", "--kube-version", "1.33.0",
+		"--post-renderer", "graceful", "--post-renderer-args", "--profile=nginx",
+		"--post-renderer-args", "--provider=aws", "--post-renderer-args", "--config=" + hookRule}
+	out := run(t, env, "", helm, args...).must(t)
+	golden(t, "helm4.yaml", out)
+	if !strings.Contains(tail(out, "# Source: web/templates/tests/test-connection.yaml"), "terminationGracePeriodSeconds") {
+		t.Error("Helm 4 did not post-render the hook")
+	}
+
+	dir := t.TempDir()
+	run(t, env, "", helm, append(args, "--output-dir", dir)...).must(t)
+	for _, f := range []string{"deployment.yaml", "service.yaml", "configmap.yaml", "tests/test-connection.yaml"} {
+		if _, err := os.Stat(filepath.Join(dir, "web", "templates", f)); err != nil {
+			t.Errorf("--output-dir lost the file name of %s: %v", f, err)
+		}
+	}
+
+	// Helm 4 hides the plugin's stderr: the failure is the exit status.
+	bad := run(t, env, "", helm, "template", "shop", chart, "--post-renderer", "graceful",
+		"--post-renderer-args", "--profile=ngnix")
+	if bad.err == nil || !strings.Contains(bad.stderr, `plugin "graceful" exited with error`) {
+		t.Errorf("want helm to fail naming the plugin, got %v:\n%s", bad.err, bad.stderr)
+	}
+}
+
+// tail is the text of a stream from the line that starts a document's source on.
+func tail(stream, source string) string {
+	i := strings.Index(stream, source)
+	if i < 0 {
+		return ""
+	}
+	rest := stream[i:]
+	if j := strings.Index(rest, "\n---"); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest
+}

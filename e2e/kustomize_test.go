@@ -1,0 +1,68 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestKustomizeExecFunction: the examples/kustomize overlay, built by the
+// real kustomize with graceful as an exec KRM function.
+func TestKustomizeExecFunction(t *testing.T) {
+	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
+	out := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "examples/kustomize").must(t)
+	golden(t, "kustomize.yaml", out)
+	for _, want := range []string{"namespace: shop", "nginx -s quit", "aws-load-balancer-connection-draining-timeout"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("kustomize output lacks %q", want)
+		}
+	}
+	// kustomize matched every item back by its own annotations and removed them.
+	if strings.Contains(out, "config.kubernetes.io") {
+		t.Error("kustomize annotations leaked into the output")
+	}
+
+	// The same function config drives the CLI.
+	cli := run(t, nil, "", graceful, "render", "--quiet", "--config", "examples/kustomize/graceful.yaml",
+		"examples/kustomize/resources.yaml").must(t)
+	if !strings.Contains(cli, "nginx -s quit") || !strings.Contains(cli, "aws-load-balancer-connection-draining-timeout") {
+		t.Errorf("graceful render --config did not apply the function config:\n%s", cli)
+	}
+}
+
+// TestKustomizeExecFunctionError: a bad function config stops the build,
+// and kustomize shows graceful's result.
+func TestKustomizeExecFunctionError(t *testing.T) {
+	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resources, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "resources.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("resources.yaml", string(resources))
+	write("kustomization.yaml", "resources: [resources.yaml]\ntransformers: [graceful.yaml]\n")
+	write("graceful.yaml", `apiVersion: graceful.dev/v1alpha1
+kind: GracefulShutdown
+metadata:
+  name: shutdown
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: `+graceful+`
+spec:
+  rules:
+    - match: {kinds: [Deployment]}
+      profile: nginx
+      preStopDelaySeconds: -3
+`)
+	bad := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	if bad.err == nil || !strings.Contains(bad.stderr, "preStopDelaySeconds: -3 is out of range") {
+		t.Errorf("want kustomize to fail with graceful's message, got %v:\n%s", bad.err, bad.stderr)
+	}
+}
