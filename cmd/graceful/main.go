@@ -5,6 +5,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,7 @@ var version = ""
 func main() {
 	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "graceful:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -57,6 +58,21 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetErr(stderr)
 	root.AddCommand(newRenderCmd(), newProfilesCmd())
 	return root
+}
+
+// Exit codes, for hosts that hide stderr (Helm 4): 2 is a manifest graceful
+// cannot read, 1 anything else (flags, config, files).
+const (
+	exitFailure  = 1
+	exitBadInput = 2
+)
+
+func exitCode(err error) int {
+	var docErr *render.DocumentError
+	if errors.As(err, &docErr) {
+		return exitBadInput
+	}
+	return exitFailure
 }
 
 func isTerminal(r io.Reader) bool {

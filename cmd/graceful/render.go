@@ -47,7 +47,7 @@ As a Helm 3 post-renderer:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides (see `graceful profiles`)")
+	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides; list them with: graceful profiles")
 	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
 	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
 	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
