@@ -1,15 +1,56 @@
 package render
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 )
 
-// Output is one rendered input.
+// Output is one rendered input, held as its documents' bytes so that a
+// large stream is not copied once more to be written.
 type Output struct {
 	Name    string
-	Data    []byte
 	Changed bool
+	pieces  [][]byte
+	size    int
+}
+
+// Bytes is the rendered stream.
+func (o *Output) Bytes() []byte {
+	buf := make([]byte, 0, o.size)
+	for _, p := range o.pieces {
+		buf = append(buf, p...)
+	}
+	return buf
+}
+
+// WriteTo writes the rendered stream.
+func (o *Output) WriteTo(w io.Writer) (int64, error) {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var n int64
+	for _, p := range o.pieces {
+		m, err := bw.Write(p)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, bw.Flush()
+}
+
+// StartsDocument reports whether the output begins with a `---` line.
+func (o *Output) StartsDocument() bool {
+	return len(o.pieces) > 0 && bytes.HasPrefix(o.pieces[0], []byte("---"))
+}
+
+// EndsLine reports whether the output is empty or ends with a newline.
+func (o *Output) EndsLine() bool {
+	if len(o.pieces) == 0 {
+		return true
+	}
+	last := o.pieces[len(o.pieces)-1]
+	return len(last) == 0 || last[len(last)-1] == '\n'
 }
 
 // Render rewrites streams. The inputs are rendered together, so a Service in
@@ -20,11 +61,7 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	perInput := make([][]*Document, len(inputs))
 	for i, in := range inputs {
 		perInput[i] = splitDocuments(in, len(docs)+1)
-		if len(perInput[i]) > 0 {
-			if err := parseInput(perInput[i], in.Data); err != nil {
-				return nil, nil, err
-			}
-		}
+		newInputParser(perInput[i], in.Data)
 		docs = append(docs, perInput[i]...)
 	}
 	report, err := r.process(docs, false)
@@ -33,18 +70,13 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	}
 	outputs := make([]Output, len(inputs))
 	for i, in := range inputs {
-		size := 0
-		for _, d := range perInput[i] {
-			size += len(d.bytes())
+		out := Output{Name: in.Name, pieces: make([][]byte, len(perInput[i]))}
+		for j, d := range perInput[i] {
+			out.pieces[j] = d.bytes()
+			out.size += len(out.pieces[j])
+			out.Changed = out.Changed || d.changed
 		}
-		var buf bytes.Buffer
-		buf.Grow(size)
-		changed := false
-		for _, d := range perInput[i] {
-			buf.Write(d.bytes())
-			changed = changed || d.changed
-		}
-		outputs[i] = Output{Name: in.Name, Data: buf.Bytes(), Changed: changed}
+		outputs[i] = out
 	}
 	return outputs, report, nil
 }
@@ -55,7 +87,7 @@ func (r *Renderer) RenderStream(data []byte) ([]byte, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return out[0].Data, report, nil
+	return out[0].Bytes(), report, nil
 }
 
 // PostRenderer is graceful as a Helm 3 post-renderer in Go: it satisfies

@@ -137,14 +137,16 @@ type podSummary struct {
 	// drainSeconds is the load balancer drain the workload wants, capped by
 	// how long its pods live.
 	drainSeconds int
-	ref          Ref
 }
 
-// lbService is a load balancer Service waiting for pass 2.
+// lbService is a load balancer Service waiting for pass 2. Its tree is kept
+// only inside a List (whose other items pass 1 may have changed); a Service
+// document is parsed again if it turns out to need annotations, so a stream
+// of thousands of Services is not held in memory.
 type lbService struct {
 	doc      *Document
 	ref      Ref
-	object   *yaml.Node
+	object   *yaml.Node // nil: parse doc again
 	selector map[string]string
 }
 
@@ -158,17 +160,18 @@ type run struct {
 	// dropped once written, and only load balancer Services wait for pass 2.
 	keepNodes bool
 	fragments map[string][]byte
+	strings   map[string]string
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
 // collects their pod labels; pass 2 adds drain annotations to the load
 // balancer Services that select them, wherever they stand in the stream.
 func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
-	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}}
+	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}, strings: map[string]string{}}
 	st.report.Documents = len(docs)
-	for _, d := range docs {
+	for i, d := range docs {
 		if !d.parsed {
-			if err := d.parse(); err != nil {
+			if err := st.parse(docs, i); err != nil {
 				return nil, err
 			}
 		}
@@ -200,6 +203,19 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 		return a.Index < b.Index || a.Index == b.Index && a.Item < b.Item
 	})
 	return &st.report, nil
+}
+
+// parse reads docs[i], with the rest of its input when it has one.
+func (st *run) parse(docs []*Document, i int) error {
+	d := docs[i]
+	if d.src == nil {
+		return d.parse()
+	}
+	nextLine := 0
+	if i+1 < len(docs) && docs[i+1].src == d.src {
+		nextLine = docs[i+1].line
+	}
+	return d.src.parse(d, nextLine)
 }
 
 // finish encodes a changed document and lets its tree go.
@@ -307,12 +323,24 @@ func (st *run) ruleNamesKind(kind string) bool {
 }
 
 func (st *run) record(d *Document, e Entry) {
-	for _, f := range e.Findings {
-		if f.Changed {
-			d.changed = true
-		}
+	for i := range e.Findings {
+		f := &e.Findings[i]
+		d.changed = d.changed || f.Changed
+		// A stream of similar workloads repeats the same texts thousands of
+		// times: the report keeps one copy of each.
+		f.Field, f.Message = st.intern(f.Field), st.intern(f.Message)
+		f.Current, f.Proposed = st.intern(f.Current), st.intern(f.Proposed)
 	}
+	e.Decision = st.intern(e.Decision)
 	st.report.Entries = append(st.report.Entries, e)
+}
+
+func (st *run) intern(s string) string {
+	if v, ok := st.strings[s]; ok {
+		return v
+	}
+	st.strings[s] = s
+	return s
 }
 
 // decision is the profile a workload gets, and why.
@@ -395,7 +423,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		entry.Findings = append(entry.Findings, found...)
 	}
 	if labels := w.podLabels(); len(labels) > 0 {
-		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels, ref: w.ref,
+		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels,
 			drainSeconds: min(s.ServiceDrainSeconds, transformers.GraceSeconds(pod))})
 	}
 	return entry, nil
@@ -486,6 +514,10 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 	if len(selector) == 0 {
 		return false
 	}
+	if ref.Item == 0 && !st.keepNodes {
+		st.services = append(st.services, lbService{doc: d, ref: ref, selector: selector})
+		return false
+	}
 	st.services = append(st.services, lbService{doc: d, ref: ref, object: object, selector: selector})
 	return true
 }
@@ -518,6 +550,12 @@ func (st *run) drainServices() error {
 		if !matched {
 			continue
 		}
+		if svc.object == nil {
+			if err := svc.doc.parse(); err != nil {
+				return err
+			}
+			svc.object = svc.doc.root()
+		}
 		if svc.object.Style&yaml.FlowStyle == 0 {
 			node.BlockStyle(node.Get(svc.object, "metadata")) // annotations go in as a person adds them
 		}
@@ -531,6 +569,11 @@ func (st *run) drainServices() error {
 		}
 		if len(found) > 0 {
 			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain", Findings: found})
+		}
+		if svc.ref.Item == 0 {
+			if err := st.finish(svc.doc); err != nil { // written now: its tree goes
+				return err
+			}
 		}
 	}
 	return nil

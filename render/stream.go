@@ -24,8 +24,8 @@ type Document struct {
 	Ref
 	// Raw is every byte of the document, its leading `---` line included.
 	Raw []byte
-	// line is the 1-based line of Raw's first byte in its input.
-	line int
+	// line is the 1-based line of Raw's first byte in its input, offset its byte.
+	line, offset int
 	// Node is the parsed document, nil for a document of only comments. The
 	// stream writer drops it once the document is written.
 	Node *yaml.Node
@@ -33,8 +33,11 @@ type Document struct {
 	// the document was parsed alone, its line in the input when parsed with it.
 	lineBase int
 	parsed   bool
-	changed  bool
-	out      []byte
+	// src parses the document with the rest of its input; nil when its
+	// tree is given (KRM) or it is parsed alone.
+	src     *inputParser
+	changed bool
+	out     []byte
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
@@ -102,7 +105,7 @@ func splitDocuments(in Input, firstIndex int) []*Document {
 	start, startLine, line := 0, 1, 1
 	emit := func(end int) {
 		if end > start {
-			docs = append(docs, &Document{Ref: Ref{Index: firstIndex + len(docs), File: in.Name}, Raw: data[start:end], line: startLine})
+			docs = append(docs, &Document{Ref: Ref{Index: firstIndex + len(docs), File: in.Name}, Raw: data[start:end], line: startLine, offset: start})
 		}
 	}
 	for pos := 0; pos < len(data); line++ {
@@ -177,67 +180,106 @@ func (d *Document) parse() error {
 		})
 		return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", msg)}
 	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+	if !isEmptyDocument(&n) {
 		d.Node = &n
 	}
 	d.lineBase, d.parsed = 1, true
 	return nil
 }
 
-// errNotAligned: the decoder's documents do not fall one to a chunk.
-var errNotAligned = errors.New("documents not aligned with separators")
-
-// parseInput parses the documents of one input with a single decoder, which
-// costs less than a parser per document. Each document is matched to its
-// chunk by line. When they do not match one to one (a `...` end marker
-// followed by a bare document), each chunk is parsed alone instead.
-func parseInput(docs []*Document, data []byte) error {
-	err := parseAligned(docs, data)
-	if errors.Is(err, errNotAligned) {
-		for _, d := range docs {
-			d.Node, d.parsed = nil, false
-			if err := d.parse(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return err
+// inputParser parses the documents of one input, in order, with a single
+// decoder: a parser per document costs more than the parsing. Only the
+// document being processed and the next one are held as trees, so memory does
+// not grow with the stream. Each tree is matched to its document by line.
+type inputParser struct {
+	docs    []*Document
+	data    []byte
+	dec     *yaml.Decoder
+	pending *yaml.Node // decoded, belongs to a later document
+	done    bool
+	// lineOffset turns the decoder's line numbers into the input's: the
+	// decoder starts afresh every restartEvery documents, as it keeps every
+	// comment it has read until it is dropped.
+	lineOffset int
+	sinceStart int
 }
 
-func parseAligned(docs []*Document, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	i := 0
-	for {
+const restartEvery = 256
+
+func newInputParser(docs []*Document, data []byte) *inputParser {
+	p := &inputParser{docs: docs, data: data}
+	for _, d := range docs {
+		d.src = p
+	}
+	return p
+}
+
+// next decodes the next document tree, nil at the end.
+func (p *inputParser) next() (*yaml.Node, error) {
+	if n := p.pending; n != nil {
+		p.pending = nil
+		return n, nil
+	}
+	for !p.done {
 		n := new(yaml.Node)
-		err := dec.Decode(n)
+		err := p.dec.Decode(n)
 		if errors.Is(err, io.EOF) {
+			p.done = true
 			break
 		}
 		if err != nil {
-			d := docs[len(docs)-1]
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				line, _ := strconv.Atoi(m[1])
-				d = docAt(docs, line)
-			}
-			return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", err)}
+			p.done = true
+			d := p.docs[len(p.docs)-1]
+			msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+				line, _ := strconv.Atoi(m[len("line "):])
+				d = docAt(p.docs, line+p.lineOffset)
+				return "line " + strconv.Itoa(line+p.lineOffset)
+			})
+			return nil, &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", msg)}
 		}
-		if len(n.Content) != 1 {
-			continue
+		if !isEmptyDocument(n) {
+			return n, nil
 		}
-		line := n.Content[0].Line
-		for i < len(docs)-1 && docs[i+1].line <= line {
-			i++
-		}
-		if i >= len(docs) || docs[i].Node != nil || line < docs[i].line {
-			return errNotAligned
-		}
-		docs[i].Node, docs[i].lineBase = n, docs[i].line
 	}
-	for _, d := range docs {
-		d.parsed = true
+	return nil, nil
+}
+
+// parse gives d its tree: the next one, if it starts within d.
+func (p *inputParser) parse(d *Document, nextLine int) error {
+	if p.dec == nil || (p.sinceStart >= restartEvery && p.pending == nil && !p.done) {
+		p.dec = yaml.NewDecoder(bytes.NewReader(p.data[d.offset:]))
+		p.lineOffset, p.sinceStart = d.line-1, 0
+	}
+	p.sinceStart++
+	d.parsed, d.lineBase = true, d.line-p.lineOffset
+	n, err := p.next()
+	if err != nil || n == nil {
+		return err
+	}
+	if line := n.Content[0].Line + p.lineOffset; nextLine > 0 && line >= nextLine {
+		p.pending = n // d holds only comments
+		return nil
+	}
+	d.Node = n
+	// A second tree within d: a document after a `...` end marker.
+	if p.pending, err = p.next(); err != nil || p.pending == nil {
+		return err
+	}
+	if nextLine == 0 || p.pending.Content[0].Line+p.lineOffset < nextLine {
+		return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("holds two YAML documents (after a `...` end marker); separate them with a `---` line")}
 	}
 	return nil
+}
+
+// isEmptyDocument: no content, or only comments, which the parser gives as
+// a null scalar (as it does for `---` followed by `---`).
+func isEmptyDocument(n *yaml.Node) bool {
+	if n.Kind != yaml.DocumentNode || len(n.Content) != 1 {
+		return true
+	}
+	root := n.Content[0]
+	return root.Kind == yaml.ScalarNode && root.Tag == "!!null" && len(root.Content) == 0 &&
+		(root.Value == "" || root.Value == "~" || root.Value == "null")
 }
 
 // docAt is the document that holds a line of the input.

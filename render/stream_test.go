@@ -69,11 +69,11 @@ func TestInputsRenderTogether(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out[0].Changed || !out[1].Changed || out[2].Changed || !bytes.Equal(out[2].Data, cm.Data) {
+	if !out[0].Changed || !out[1].Changed || out[2].Changed || !bytes.Equal(out[2].Bytes(), cm.Data) {
 		t.Errorf("changed: %v %v %v", out[0].Changed, out[1].Changed, out[2].Changed)
 	}
-	if !strings.Contains(string(out[0].Data), "aws-load-balancer-connection-draining-timeout") {
-		t.Errorf("service in one file not drained for a deployment in another:\n%s", out[0].Data)
+	if !strings.Contains(string(out[0].Bytes()), "aws-load-balancer-connection-draining-timeout") {
+		t.Errorf("service in one file not drained for a deployment in another:\n%s", out[0].Bytes())
 	}
 	if report.Documents != 3 || report.Changed != 2 || report.Entries[1].Ref.File != "deploy.yaml" {
 		t.Errorf("report %+v", report)
