@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,4 +125,30 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("a patch did not parse back:\n%s", in)
 		}
 	})
+}
+
+// TestLongStream crosses the decoder restarts: every document of a long stream
+// comes out as it does alone, and an error deep in it names the right line.
+func TestLongStream(t *testing.T) {
+	r, _ := New(Options{Profile: "nginx", Providers: []string{"alibaba"}})
+	one := "---\n# Source: c/templates/d.yaml\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: nginx # main\n          image: nginx\n"
+	alone, _, err := r.RenderStream([]byte(one))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*restartEvery + 7
+	in := strings.Repeat(one, n)
+	out, report, err := r.RenderStream([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Changed != n || string(out) != strings.Repeat(string(alone), n) {
+		t.Fatalf("changed %d of %d; the long stream differs from its documents rendered alone", report.Changed, n)
+	}
+	bad := in + "---\nkind: ConfigMap\ndata: [\n"
+	_, _, err = r.RenderStream([]byte(bad))
+	lines := strings.Count(in, "\n")
+	if err == nil || !strings.Contains(err.Error(), "document "+strconv.Itoa(n+1)+":") || !strings.Contains(err.Error(), "line "+strconv.Itoa(lines+3)) {
+		t.Errorf("error %v, want document %d and line %d", err, n+1, lines+3)
+	}
 }
