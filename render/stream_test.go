@@ -131,7 +131,7 @@ func FuzzRender(f *testing.F) {
 // comes out as it does alone, and an error deep in it names the right line.
 func TestLongStream(t *testing.T) {
 	r, _ := New(Options{Profile: "nginx", Providers: []string{"alibaba"}})
-	one := "---\n# Source: c/templates/d.yaml\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: nginx # main\n          image: nginx\n"
+	one := "---\n# Source: c/templates/d.yaml\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n        - name: nginx    # main\n          image:   nginx\n"
 	alone, _, err := r.RenderStream([]byte(one))
 	if err != nil {
 		t.Fatal(err)
