@@ -13,12 +13,12 @@ fi
 go vet ./...
 
 hack/tools.sh all etcd >/dev/null
-export GRACEFUL_BIN="$PWD/bin/graceful"
-export GRACEFUL_HELM3="$(hack/tools.sh path helm3)"
-export GRACEFUL_HELM4="$(hack/tools.sh path helm4)"
-export GRACEFUL_KUSTOMIZE="$(hack/tools.sh path kustomize)"
-export GRACEFUL_KUBE_APISERVER="$(hack/tools.sh path kube-apiserver)"
-export GRACEFUL_KUBECTL="$(hack/tools.sh path kubectl)"
-export GRACEFUL_ETCD="$(hack/tools.sh path etcd)"
+GRACEFUL_BIN="$PWD/bin/graceful"
+GRACEFUL_HELM3=$(hack/tools.sh path helm3)
+GRACEFUL_HELM4=$(hack/tools.sh path helm4)
+GRACEFUL_KUSTOMIZE=$(hack/tools.sh path kustomize)
+GRACEFUL_KUBE_APISERVER=$(hack/tools.sh path kube-apiserver)
+GRACEFUL_ETCD=$(hack/tools.sh path etcd)
+export GRACEFUL_BIN GRACEFUL_HELM3 GRACEFUL_HELM4 GRACEFUL_KUSTOMIZE GRACEFUL_KUBE_APISERVER GRACEFUL_ETCD
 
 go test -count=1 ./...

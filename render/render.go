@@ -211,11 +211,11 @@ func (st *run) parse(docs []*Document, i int) error {
 	if d.src == nil {
 		return d.parse()
 	}
-	nextLine := 0
+	var next *Document
 	if i+1 < len(docs) && docs[i+1].src == d.src {
-		nextLine = docs[i+1].line
+		next = docs[i+1]
 	}
-	return d.src.parse(d, nextLine)
+	return d.src.parse(d, next)
 }
 
 // finish encodes a changed document and lets its tree go.

@@ -192,16 +192,17 @@ func (d *Document) parse() error {
 // document being processed and the next one are held as trees, so memory does
 // not grow with the stream. Each tree is matched to its document by line.
 type inputParser struct {
-	docs    []*Document
-	data    []byte
-	dec     *yaml.Decoder
-	pending *yaml.Node // decoded, belongs to a later document
-	done    bool
+	docs []*Document
+	data []byte
+	dec  *yaml.Decoder
 	// lineOffset turns the decoder's line numbers into the input's: the
 	// decoder starts afresh every restartEvery documents, as it keeps every
 	// comment it has read until it is dropped.
 	lineOffset int
 	sinceStart int
+	done       bool
+	// pending was decoded ahead and belongs to a later document.
+	pending *yaml.Node
 }
 
 const restartEvery = 256
@@ -212,6 +213,12 @@ func newInputParser(docs []*Document, data []byte) *inputParser {
 		d.src = p
 	}
 	return p
+}
+
+// restart starts a new decoder at document d.
+func (p *inputParser) restart(d *Document) {
+	p.dec = yaml.NewDecoder(bytes.NewReader(p.data[d.offset:]))
+	p.lineOffset, p.sinceStart, p.done, p.pending = d.line-1, 0, false, nil
 }
 
 // next decodes the next document tree, nil at the end.
@@ -244,29 +251,33 @@ func (p *inputParser) next() (*yaml.Node, error) {
 	return nil, nil
 }
 
-// parse gives d its tree: the next one, if it starts within d.
-func (p *inputParser) parse(d *Document, nextLine int) error {
-	if p.dec == nil || (p.sinceStart >= restartEvery && p.pending == nil && !p.done) {
-		p.dec = yaml.NewDecoder(bytes.NewReader(p.data[d.offset:]))
-		p.lineOffset, p.sinceStart = d.line-1, 0
+// line is the input line a tree starts on.
+func (p *inputParser) line(n *yaml.Node) int { return n.Content[0].Line + p.lineOffset }
+
+// parse gives d its tree: the next one, if it starts before the next document.
+func (p *inputParser) parse(d, next *Document) error {
+	if p.dec == nil {
+		p.restart(d)
 	}
-	p.sinceStart++
-	d.parsed, d.lineBase = true, d.line-p.lineOffset
+	d.parsed = true
 	n, err := p.next()
 	if err != nil || n == nil {
 		return err
 	}
-	if line := n.Content[0].Line + p.lineOffset; nextLine > 0 && line >= nextLine {
+	if next != nil && p.line(n) >= next.line {
 		p.pending = n // d holds only comments
 		return nil
 	}
-	d.Node = n
+	d.Node, d.lineBase = n, d.line-p.lineOffset
 	// A second tree within d: a document after a `...` end marker.
 	if p.pending, err = p.next(); err != nil || p.pending == nil {
 		return err
 	}
-	if nextLine == 0 || p.pending.Content[0].Line+p.lineOffset < nextLine {
+	if next == nil || p.line(p.pending) < next.line {
 		return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("holds two YAML documents (after a `...` end marker); separate them with a `---` line")}
+	}
+	if p.sinceStart++; p.sinceStart >= restartEvery {
+		p.restart(next) // the tree read ahead is read again by the new decoder
 	}
 	return nil
 }

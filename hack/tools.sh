@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Builds the pinned tool binaries that graceful's tests and CI use, from the
+# Go module proxy only, and prints their paths on stdout (one per line).
+#
+#   hack/tools.sh [TOOL...]          build missing TOOLs, print their paths
+#   hack/tools.sh path TOOL          print the path of one TOOL (build if missing)
+#   hack/tools.sh versions           print "TOOL VERSION" for each Go-built tool
+#
+# TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd all
+# ("all", the default, is every Go-built tool; etcd is separate because it is
+# installed with apt-get: Debian's etcd-server package).
+#
+# Versions are pinned in the go.mod of each module under tools/ (the single
+# source of truth): tools/helm3, tools/helm4, tools/kustomize, tools/kube
+# (kube-apiserver and kubectl). Binaries land in
+#   .cache/tools/<tool>-<version>/<binary>     (or $GRACEFUL_TOOLS_DIR/...)
+# so bumping a version in a tools/*/go.mod builds a fresh binary. An existing
+# binary is never rebuilt (delete its directory to force a rebuild). Builds of
+# different tools may run in parallel; builds of the same tool are serialized
+# with flock. Logs go to stderr; stdout carries only paths.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="$ROOT/tools"
+# GRACEFUL_TOOLS_DIR moves the binaries elsewhere, e.g. to share them between
+# clones on one machine.
+CACHE_DIR="${GRACEFUL_TOOLS_DIR:-$ROOT/.cache/tools}"
+
+# Never let the go command download another toolchain, and never let a stray
+# GOFLAGS=-mod=mod rewrite the committed go.mod/go.sum files.
+export GOTOOLCHAIN=local
+export GOFLAGS="${GOFLAGS:-}"
+export CGO_ENABLED=0
+
+ALL_TOOLS=(helm3 helm4 kustomize kube-apiserver kubectl)
+
+log() { echo "tools.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# tool -> module directory under tools/, Go package, binary name, version module
+tool_moddir() {
+  case "$1" in
+    helm3) echo helm3 ;;
+    helm4) echo helm4 ;;
+    kustomize) echo kustomize ;;
+    kube-apiserver | kubectl) echo kube ;;
+    *) die "unknown tool '$1'" ;;
+  esac
+}
+tool_pkg() {
+  case "$1" in
+    helm3) echo helm.sh/helm/v3/cmd/helm ;;
+    helm4) echo helm.sh/helm/v4/cmd/helm ;;
+    kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
+    kube-apiserver) echo k8s.io/kubernetes/cmd/kube-apiserver ;;
+    kubectl) echo k8s.io/kubernetes/cmd/kubectl ;;
+  esac
+}
+tool_bin() {
+  case "$1" in
+    helm3 | helm4) echo helm ;;
+    *) echo "$1" ;;
+  esac
+}
+tool_module() {
+  case "$1" in
+    helm3) echo helm.sh/helm/v3 ;;
+    helm4) echo helm.sh/helm/v4 ;;
+    kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
+    kube-apiserver | kubectl) echo k8s.io/kubernetes ;;
+  esac
+}
+
+# The version pinned in the tool's go.mod (read with awk: no go invocation, so
+# the warm path stays fast). Handles both "require (" blocks and single lines.
+tool_version() {
+  local gomod mod v
+  gomod="$TOOLS_DIR/$(tool_moddir "$1")/go.mod"
+  mod="$(tool_module "$1")"
+  [[ -f $gomod ]] || die "missing $gomod"
+  v="$(awk -v m="$mod" '
+    $1 == "require" && $2 == m { print $3; exit }
+    $1 == m && $2 ~ /^v/ { print $2; exit }
+  ' "$gomod")"
+  [[ -n $v ]] || die "no 'require $mod' in $gomod"
+  echo "$v"
+}
+
+tool_path() {
+  echo "$CACHE_DIR/$1-$(tool_version "$1")/$(tool_bin "$1")"
+}
+
+# go list -m in the tool's module (only called when building).
+modinfo() { (cd "$1" && go list -m -f "$2" "$3"); }
+
+tool_ldflags() {
+  local tool="$1" version="$2" moddir="$3" flags="-s -w"
+  case "$tool" in
+    helm3 | helm4)
+      # helm reads its version from helm.sh/helm/vN/internal/version.version
+      # (the source default is only "v3.22"/"v4.3"), as Helm's Makefile sets it.
+      local p="helm.sh/helm/${version%%.*}/internal/version"
+      flags+=" -X $p.version=$version -X $p.metadata= -X $p.gitTreeState=clean"
+      if [[ $tool == helm3 ]]; then
+        # Helm 3's default .Capabilities.KubeVersion (used by `helm template`
+        # without --kube-version) and lint's deprecation target default to
+        # v1.20 unless set like Helm's Makefile does: client-go v0.X.Y -> 1.X.
+        local cg major minor
+        cg="$(modinfo "$moddir" '{{.Version}}' k8s.io/client-go)"
+        cg="${cg#v}"
+        major=$((${cg%%.*} + 1))
+        minor="$(echo "$cg" | cut -d. -f2)"
+        local q
+        for q in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+          flags+=" -X $q.k8sVersionMajor=$major -X $q.k8sVersionMinor=$minor"
+        done
+      fi
+      # Helm 4 derives its default kube version from the client-go module
+      # version in the binary's build info, which `go build` records.
+      ;;
+    kustomize)
+      # kustomize finds its version in the build info (dependency
+      # sigs.k8s.io/kustomize/kustomize/v5), nothing to set.
+      ;;
+    kube-apiserver | kubectl)
+      # As kubernetes' hack/lib/version.sh does; the source default is
+      # "v0.0.0-master+$Format:%H$".
+      local v="${version#v}" date
+      date="$(modinfo "$moddir" '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' k8s.io/kubernetes)"
+      local p
+      for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
+        flags+=" -X $p.gitVersion=$version -X $p.gitMajor=${v%%.*}"
+        flags+=" -X $p.gitMinor=$(echo "$v" | cut -d. -f2) -X $p.gitTreeState=clean"
+        # The commit is not known from the module proxy; avoid "$Format:%H$".
+        flags+=" -X $p.gitCommit="
+        [[ -z $date ]] || flags+=" -X $p.buildDate=$date"
+      done
+      ;;
+  esac
+  echo "$flags"
+}
+
+build_tool() {
+  local tool="$1" version out dir moddir pkg lock tmp start
+  version="$(tool_version "$tool")"
+  out="$(tool_path "$tool")"
+  if [[ -x $out ]]; then
+    echo "$out"
+    return
+  fi
+  dir="$(dirname "$out")"
+  moddir="$TOOLS_DIR/$(tool_moddir "$tool")"
+  pkg="$(tool_pkg "$tool")"
+  mkdir -p "$CACHE_DIR"
+  lock="$CACHE_DIR/.$tool-$version.lock"
+  (
+    # Serialize builds of the same tool+version; another process may have
+    # finished it while we waited for the lock.
+    exec 9>"$lock"
+    flock 9
+    [[ -x $out ]] && exit 0
+    log "building $tool $version ($pkg) into $dir"
+    start=$SECONDS
+    mkdir -p "$dir"
+    tmp="$(mktemp "$dir/.$(tool_bin "$tool").tmp.XXXXXX")"
+    trap 'rm -f "$tmp"' EXIT
+    local ldflags
+    ldflags="$(tool_ldflags "$tool" "$version" "$moddir")"
+    (cd "$moddir" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+    chmod 0755 "$tmp"
+    mv -f "$tmp" "$out" # atomic: a binary at $out is always complete
+    log "built $tool $version in $((SECONDS - start))s"
+  )
+  echo "$out"
+}
+
+# etcd is not built: Debian's etcd-server package is installed when no etcd is
+# on PATH (the apiserver tests only need a local etcd).
+etcd_path() {
+  local p
+  if p="$(command -v etcd 2>/dev/null)"; then
+    echo "$p"
+    return
+  fi
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || die "etcd is not on PATH and we are not root: install Debian's etcd-server"
+    sudo=(sudo)
+  fi
+  log "installing Debian package etcd-server"
+  {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends etcd-server
+  } >&2
+  p="$(command -v etcd 2>/dev/null)" || die "etcd-server installed but no etcd on PATH"
+  echo "$p"
+}
+
+run_tool() {
+  case "$1" in
+    etcd) etcd_path ;;
+    all) for t in "${ALL_TOOLS[@]}"; do build_tool "$t"; done ;;
+    helm3 | helm4 | kustomize | kube-apiserver | kubectl) build_tool "$1" ;;
+    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} etcd all)" ;;
+  esac
+}
+
+main() {
+  command -v flock >/dev/null || die "flock (util-linux) is required"
+  case "${1:-all}" in
+    -h | --help | help)
+      sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+      ;;
+    path)
+      [[ $# -eq 2 ]] || die "usage: $0 path TOOL"
+      [[ $2 != all ]] || die "path takes one tool"
+      run_tool "$2"
+      ;;
+    versions)
+      for t in "${ALL_TOOLS[@]}"; do echo "$t $(tool_version "$t")"; done
+      ;;
+    *)
+      [[ $# -gt 0 ]] || set -- all
+      for t in "$@"; do run_tool "$t"; done
+      ;;
+  esac
+}
+
+main "$@"
