@@ -22,7 +22,7 @@ unit:
 
 ## tools: build the pinned tools into .cache/tools
 tools:
-	hack/tools.sh all etcd
+	hack/tools.sh helm3 helm4 kustomize kube-apiserver etcd
 
 ## bench: Go benchmarks and whole-process timings against peer tools
 bench: build

@@ -12,7 +12,7 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-hack/tools.sh all etcd >/dev/null
+hack/tools.sh helm3 helm4 kustomize kube-apiserver etcd >/dev/null
 GRACEFUL_BIN="$PWD/bin/graceful"
 GRACEFUL_HELM3=$(hack/tools.sh path helm3)
 GRACEFUL_HELM4=$(hack/tools.sh path helm4)
