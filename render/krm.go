@@ -7,12 +7,21 @@ import (
 	"io"
 	"strconv"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/transformers"
+)
+
+// The KRM function protocol, as kustomize speaks it (config.kubernetes.io/v1).
+// graceful reads and writes the ResourceList with kyaml's YAML engine
+// directly: kyaml's fn/framework package links kube-openapi, whose start-up
+// alone costs more than rendering a typical chart. A test reads graceful's
+// output back with kyaml's framework.
+const (
+	resourceListKind = "ResourceList"
+	pathAnnotations  = "internal.config.kubernetes.io/path config.kubernetes.io/path"
+	indexAnnotations = "internal.config.kubernetes.io/index config.kubernetes.io/index"
 )
 
 // IsResourceList reports whether a stream is a KRM ResourceList, the input of
@@ -22,7 +31,7 @@ func IsResourceList(data []byte) bool {
 		Kind string `yaml:"kind"`
 	}
 	_ = yaml.NewDecoder(bytes.NewReader(data)).Decode(&head)
-	return head.Kind == kio.ResourceListKind
+	return head.Kind == resourceListKind
 }
 
 // RunFunction is graceful as a KRM function: it reads a ResourceList, takes
@@ -32,104 +41,145 @@ func IsResourceList(data []byte) bool {
 // An error is reported as a result of severity error and returned, so that
 // kustomize stops.
 func RunFunction(in io.Reader, out io.Writer, opts Options) error {
-	rw := &kio.ByteReadWriter{Reader: in, Writer: out, KeepReaderAnnotations: true}
-	return framework.Execute(functionProcessor{opts: opts}, rw)
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return err
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("reading the ResourceList: %w", err)
+	}
+	if isEmptyDocument(&doc) || node.GetStr(doc.Content[0], "kind") != resourceListKind {
+		return fmt.Errorf("stdin is not a KRM ResourceList")
+	}
+	list := doc.Content[0]
+	results, runErr := runOnList(list, opts)
+	if len(results) > 0 {
+		node.Set(list, "results", node.NewSeq(results...))
+	}
+	enc := yaml.NewEncoder(out)
+	enc.SetIndent(2)
+	enc.CompactSeqIndent()
+	if err := enc.Encode(&doc); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	return runErr
 }
 
-type functionProcessor struct{ opts Options }
-
-func (p functionProcessor) Process(rl *framework.ResourceList) error {
-	opts := p.opts
-	if rl.FunctionConfig != nil && !rl.FunctionConfig.IsNilOrEmpty() {
-		cfg, err := ConfigFromNode(rl.FunctionConfig.YNode())
+// runOnList renders the items in place and returns the results.
+func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
+	if fc := node.Get(list, "functionConfig"); !node.IsNull(fc) {
+		cfg, err := ConfigFromNode(fc)
 		if err != nil {
-			return failed(rl, nil, fmt.Errorf("functionConfig: %w", err))
+			return failed(nil, fmt.Errorf("functionConfig: %w", err))
 		}
 		opts.Config = cfg
 	}
 	r, err := New(opts)
 	if err != nil {
-		return failed(rl, nil, err)
+		return failed(nil, err)
 	}
-	docs := make([]*Document, len(rl.Items))
-	for i, item := range rl.Items {
-		path, _, _ := kioutil.GetFileAnnotations(item)
-		docs[i] = &Document{
-			Ref:    Ref{Index: i + 1, File: path},
-			Node:   &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item.YNode()}},
-			parsed: true,
+	items := node.Get(list, "items")
+	if !node.IsNull(items) && !node.IsSeq(items) {
+		return failed(nil, fmt.Errorf("items: expected a sequence"))
+	}
+	var docs []*Document
+	if items != nil {
+		for i, item := range items.Content {
+			annotations := node.Lookup(item, "metadata", "annotations")
+			docs = append(docs, &Document{
+				Ref:    Ref{Index: i + 1, File: firstAnnotation(annotations, pathAnnotations)},
+				Node:   &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}},
+				parsed: true,
+			})
 		}
 	}
 	report, err := r.process(docs, true)
 	if err != nil {
-		return failed(rl, docs, err)
+		return failed(docs, err)
 	}
 	for _, e := range report.Entries {
-		rl.Results = append(rl.Results, entryResults(e, docs)...)
+		results = append(results, entryResults(e, docs)...)
 	}
-	return nil
+	return results, nil
 }
 
-// failed reports err as a result naming its item, and returns the results as
-// the error, which makes the function exit non-zero.
-func failed(rl *framework.ResourceList, docs []*Document, err error) error {
-	result := &framework.Result{Severity: framework.Error, Message: err.Error()}
-	var docErr *DocumentError
-	if errors.As(err, &docErr) {
-		result.ResourceRef = resourceRef(docErr.Ref)
-		result.File = fileRef(docErr.Ref, docs)
-		if docErr.Field != "" {
-			result.Field = &framework.Field{Path: docErr.Field}
+func firstAnnotation(annotations *yaml.Node, keys string) string {
+	for _, k := range bytes.Fields([]byte(keys)) {
+		if v := node.GetStr(annotations, string(k)); v != "" {
+			return v
 		}
 	}
-	rl.Results = append(rl.Results, result)
-	return rl.Results
+	return ""
 }
 
-func entryResults(e Entry, docs []*Document) []*framework.Result {
-	ref, file := resourceRef(e.Ref), fileRef(e.Ref, docs)
-	if len(e.Findings) == 0 {
-		return []*framework.Result{{Severity: framework.Info, Message: e.Decision, ResourceRef: ref, File: file}}
+// failed reports err as a result naming its item.
+func failed(docs []*Document, err error) ([]any, error) {
+	var docErr *DocumentError
+	if !errors.As(err, &docErr) {
+		return []any{node.NewMap("message", err.Error(), "severity", "error")}, err
 	}
-	var out []*framework.Result
+	r := result{severity: "error", message: err.Error(), ref: docErr.Ref, field: docErr.Field}
+	return []any{r.node(docs)}, err
+}
+
+// result is one entry of ResourceList.results.
+type result struct {
+	severity, message          string
+	ref                        Ref
+	field, current, proposed string
+}
+
+func (r result) node(docs []*Document) *yaml.Node {
+	n := node.NewMap("message", r.message, "severity", r.severity)
+	ref := node.NewMap("apiVersion", r.ref.APIVersion, "kind", r.ref.Kind, "name", r.ref.Name)
+	if r.ref.Namespace != "" {
+		node.Set(ref, "namespace", node.NewStr(r.ref.Namespace))
+	}
+	node.Set(n, "resourceRef", ref)
+	if r.field != "" {
+		field := node.NewMap("path", r.field)
+		if r.current != "" {
+			node.Set(field, "currentValue", node.NewStr(r.current))
+		}
+		if r.proposed != "" {
+			node.Set(field, "proposedValue", node.NewStr(r.proposed))
+		}
+		node.Set(n, "field", field)
+	}
+	if r.ref.File != "" && r.ref.Index >= 1 && r.ref.Index <= len(docs) {
+		file := node.NewMap("path", r.ref.File)
+		annotations := node.Lookup(docs[r.ref.Index-1].root(), "metadata", "annotations")
+		if i, err := strconv.Atoi(firstAnnotation(annotations, indexAnnotations)); err == nil {
+			node.Set(file, "index", node.NewInt(i))
+		}
+		node.Set(n, "file", file)
+	}
+	return n
+}
+
+func entryResults(e Entry, docs []*Document) []any {
+	if len(e.Findings) == 0 {
+		return []any{result{severity: "info", message: e.Decision, ref: e.Ref}.node(docs)}
+	}
+	var out []any
 	for _, f := range e.Findings {
-		severity := framework.Info
+		severity := "info"
 		switch f.Severity {
 		case transformers.Warning:
-			severity = framework.Warning
+			severity = "warning"
 		case transformers.Error:
-			severity = framework.Error
+			severity = "error"
 		}
 		msg := f.Message
 		if f.Changed {
 			msg = "set: " + msg
 		}
-		result := &framework.Result{Severity: severity, Message: e.Decision + ": " + msg, ResourceRef: ref, File: file,
-			Field: &framework.Field{Path: f.Field}}
-		if f.Current != "" {
-			result.Field.CurrentValue = f.Current
-		}
-		if f.Proposed != "" {
-			result.Field.ProposedValue = f.Proposed
-		}
-		out = append(out, result)
+		out = append(out, result{severity: severity, message: e.Decision + ": " + msg, ref: e.Ref,
+			field: f.Field, current: f.Current, proposed: f.Proposed}.node(docs))
 	}
 	return out
-}
-
-func resourceRef(r Ref) *yaml.ResourceIdentifier {
-	return &yaml.ResourceIdentifier{
-		TypeMeta: yaml.TypeMeta{APIVersion: r.APIVersion, Kind: r.Kind},
-		NameMeta: yaml.NameMeta{Name: r.Name, Namespace: r.Namespace},
-	}
-}
-
-// fileRef is the file and index kustomize recorded for the item, if any.
-func fileRef(r Ref, docs []*Document) *framework.File {
-	if r.File == "" || r.Index < 1 || r.Index > len(docs) {
-		return nil
-	}
-	_, index, _ := kioutil.GetFileAnnotations(yaml.NewRNode(docs[r.Index-1].root()))
-	i, _ := strconv.Atoi(index)
-	return &framework.File{Path: r.File, Index: i}
 }
