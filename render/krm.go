@@ -128,8 +128,8 @@ func failed(docs []*Document, err error) ([]any, error) {
 
 // result is one entry of ResourceList.results.
 type result struct {
-	severity, message          string
-	ref                        Ref
+	severity, message        string
+	ref                      Ref
 	field, current, proposed string
 }
 
