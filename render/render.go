@@ -408,7 +408,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		return entry, nil
 	}
 	s := st.settings(dec.profile, dec.rule)
-	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster()}
+	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
 	entry.Findings = append(entry.Findings, notes...)

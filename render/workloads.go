@@ -10,20 +10,27 @@ import (
 	"github.com/graceful-dev/graceful/transformers"
 )
 
-// podTemplatePaths is the one place that knows where each workload kind keeps
-// its pod template (the node with metadata and spec). An empty path is the
-// object itself. Nothing else in graceful switches on kind.
-var podTemplatePaths = map[string][]string{
-	"Deployment":            {"spec", "template"},
-	"StatefulSet":           {"spec", "template"},
-	"DaemonSet":             {"spec", "template"},
-	"ReplicaSet":            {"spec", "template"},
-	"ReplicationController": {"spec", "template"},
-	"Job":                   {"spec", "template"},
-	"CronJob":               {"spec", "jobTemplate", "spec", "template"},
+// workloadKind is where a kind keeps its pod template (the node with
+// metadata and spec; an empty path is the object itself), and whether its
+// pods run to completion rather than serve.
+type workloadKind struct {
+	templatePath []string
+	batch        bool
+}
+
+// workloadKinds is the one place that knows each workload kind. Nothing else
+// in graceful switches on kind.
+var workloadKinds = map[string]workloadKind{
+	"Deployment":            {templatePath: []string{"spec", "template"}},
+	"StatefulSet":           {templatePath: []string{"spec", "template"}},
+	"DaemonSet":             {templatePath: []string{"spec", "template"}},
+	"ReplicaSet":            {templatePath: []string{"spec", "template"}},
+	"ReplicationController": {templatePath: []string{"spec", "template"}},
+	"Job":                   {templatePath: []string{"spec", "template"}, batch: true},
+	"CronJob":               {templatePath: []string{"spec", "jobTemplate", "spec", "template"}, batch: true},
 	"Pod":                   {},
-	"Rollout":               {"spec", "template"}, // Argo Rollouts
-	"CloneSet":              {"spec", "template"}, // OpenKruise
+	"Rollout":               {templatePath: []string{"spec", "template"}}, // Argo Rollouts
+	"CloneSet":              {templatePath: []string{"spec", "template"}}, // OpenKruise
 }
 
 // tidbClusterKind is tidb-operator v1's CR; tidb-operator copies
@@ -46,12 +53,13 @@ type workload struct {
 	// podSpec holds the containers; spec.tidb for a TidbCluster.
 	podSpec     *yaml.Node
 	podSpecPath string
+	batch       bool
 }
 
 // findWorkload returns the object's workload view, or nil when the kind runs
 // no pods or has no pod template in this document (a patch, a Rollout with a
 // workloadRef). explicit is true for a kind that a rule or annotation names
-// and that is not in podTemplatePaths.
+// and that is not in workloadKinds.
 func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) {
 	w := &workload{ref: ref, object: object}
 	if ref.Kind == tidbClusterKind {
@@ -65,13 +73,15 @@ func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) 
 		}
 		return w, nil
 	}
-	path, known := podTemplatePaths[ref.Kind]
+	kind, known := workloadKinds[ref.Kind]
+	path := kind.templatePath
 	if !known {
 		if !explicit {
 			return nil, nil
 		}
 		path = genericTemplatePath
 	}
+	w.batch = kind.batch
 	w.template = node.Lookup(object, path...)
 	w.templatePath = joinPath(path)
 	if w.template == nil || node.IsNull(w.template) {

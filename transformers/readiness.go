@@ -12,7 +12,7 @@ type Readiness struct{}
 var _ Transformer = Readiness{}
 
 func (Readiness) Transform(pod *Pod, s *Settings) ([]Finding, error) {
-	if !s.Profile.RequireReadinessProbe {
+	if !s.Profile.RequireReadinessProbe || pod.Batch {
 		return nil, nil
 	}
 	var out []Finding

@@ -46,6 +46,8 @@ type Pod struct {
 	// StopSignalField is false where lifecycle.stopSignal cannot be carried
 	// (an operator's CR that copies only preStop).
 	StopSignalField bool
+	// Batch pods (Jobs) run to completion and take no traffic.
+	Batch bool
 }
 
 // Container is one container the profile applies to.
