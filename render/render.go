@@ -422,11 +422,33 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		}
 		entry.Findings = append(entry.Findings, found...)
 	}
+	drainSeconds := min(s.ServiceDrainSeconds, transformers.GraceSeconds(pod))
+	if w.isTidbCluster() {
+		found, err := st.drainTidbService(w, drainSeconds)
+		if err != nil {
+			return nil, err
+		}
+		entry.Findings = append(entry.Findings, found...)
+	}
 	if labels := w.podLabels(); len(labels) > 0 {
 		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels,
-			drainSeconds: min(s.ServiceDrainSeconds, transformers.GraceSeconds(pod))})
+			drainSeconds: drainSeconds})
 	}
 	return entry, nil
+}
+
+// drainTidbService annotates the load balancer tidb-operator makes from
+// spec.tidb.service: the operator copies its annotations to the Service.
+func (st *run) drainTidbService(w *workload, drainSeconds int) ([]transformers.Finding, error) {
+	svc := node.Get(w.podSpec, "service")
+	if len(st.drain.Providers) == 0 || node.GetStr(svc, "type") != "LoadBalancer" {
+		return nil, nil
+	}
+	found, err := st.drain.Transform(svc, w.podSpecPath+".service", drainSeconds)
+	if err != nil {
+		return nil, &DocumentError{Ref: w.ref, Err: err}
+	}
+	return found, nil
 }
 
 // settings resolves a profile with a rule's overrides and the run's options.

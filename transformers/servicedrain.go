@@ -2,6 +2,7 @@ package transformers
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,9 @@ type Provider struct {
 	Requires, RequiresValue string
 	// Unsupported explains why nothing is written for this provider.
 	Unsupported string
+	// NotFor names an annotation and the values with which the Service is a
+	// load balancer these annotations do not drive, and says what does.
+	NotFor, NotForValues, NotForHint string
 }
 
 // Providers is every provider graceful knows, by name.
@@ -40,6 +44,8 @@ var Providers = map[string]Provider{
 		Name:   "aws",
 		Enable: "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled", EnableValue: "true",
 		Timeout: "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout", Min: 1, Max: 3600,
+		NotFor: "service.beta.kubernetes.io/aws-load-balancer-type", NotForValues: "nlb nlb-ip external",
+		NotForHint: "connection draining is a Classic Load Balancer setting; an NLB drains by its target group's deregistration delay (--provider aws-lbc)",
 	},
 	"aws-lbc": {
 		Name:       "aws-lbc",
@@ -98,6 +104,10 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path string, timeoutSeconds
 	for _, p := range d.Providers {
 		if p.Unsupported != "" {
 			out = append(out, warning(field, "provider %s: %s", p.Name, p.Unsupported))
+			continue
+		}
+		if v := node.GetStr(node.Get(metadata, "annotations"), p.NotFor); v != "" && slices.Contains(strings.Fields(p.NotForValues), v) {
+			out = append(out, warning(field+"."+p.NotFor, "provider %s: left unchanged, as %s is %q: %s", p.Name, p.NotFor, v, p.NotForHint))
 			continue
 		}
 		annotations, ok := node.EnsureMap(metadata, "annotations")
