@@ -25,16 +25,14 @@ func helmEnv(t *testing.T) []string {
 // hooks to its post-renderer: Helm 3 does not, Helm 4 does.
 const hookRule = "e2e/testdata/select-hook.yaml"
 
-// TestHelm3PostRenderer: `helm template --post-renderer ./bin/graceful`, as
-// the README shows it for Helm 3.
+// TestHelm3PostRenderer: examples/helm3/run.sh, `helm template
+// --post-renderer ./bin/graceful` as the README shows it for Helm 3.
 func TestHelm3PostRenderer(t *testing.T) {
 	helm := tool(t, "GRACEFUL_HELM3")
-	env := helmEnv(t)
+	env := append(helmEnv(t), "HELM="+helm)
 	args := []string{"template", "shop", chart, "--namespace", "prod", "--kube-version", "1.33.0"}
 	plain := run(t, env, "", helm, args...).must(t)
-	out := run(t, env, "", helm, append(args, "--post-renderer", graceful,
-		"--post-renderer-args", "render", "--post-renderer-args", "--profile=nginx",
-		"--post-renderer-args", "--provider=aws", "--post-renderer-args", "--config="+hookRule)...).must(t)
+	out := run(t, env, "", "examples/helm3/run.sh", "--post-renderer-args", "--config="+hookRule).must(t)
 	golden(t, "helm3.yaml", out)
 
 	// The main manifests keep every document, and the hook comes out untouched.
@@ -54,26 +52,23 @@ func TestHelm3PostRenderer(t *testing.T) {
 	}
 }
 
-// TestHelm4Plugin: `helm plugin install .` then `--post-renderer graceful`, as
-// the README shows it for Helm 4. Hooks are post-rendered too, and Helm's
-// postrender-filename annotation survives, so --output-dir writes the
-// chart's file names.
+// TestHelm4Plugin: examples/helm4/run.sh, `helm plugin install .` then
+// `--post-renderer graceful` as the README shows it for Helm 4. Hooks are
+// post-rendered too, and Helm's postrender-filename annotation survives, so
+// --output-dir writes the chart's file names.
 func TestHelm4Plugin(t *testing.T) {
 	helm := tool(t, "GRACEFUL_HELM4")
 	if filepath.Clean(graceful) != filepath.Join(root, "bin", "graceful") {
 		t.Fatalf("the plugin runs bin/graceful; GRACEFUL_BIN is %s", graceful)
 	}
-	env := helmEnv(t)
-	run(t, env, "", helm, "plugin", "install", ".").must(t)
+	env := append(helmEnv(t), "HELM="+helm)
+	out := run(t, env, "", "examples/helm4/run.sh", "--post-renderer-args", "--config="+hookRule).must(t)
+	golden(t, "helm4.yaml", out)
 	list := run(t, env, "", helm, "plugin", "list").must(t)
 	if !strings.Contains(list, "graceful") || !strings.Contains(list, "postrenderer/v1") {
 		t.Fatalf("plugin not registered:\n%s", list)
 	}
-	args := []string{"template", "shop", chart, "--namespace", "prod", "--kube-version", "1.33.0",
-		"--post-renderer", "graceful", "--post-renderer-args", "--profile=nginx",
-		"--post-renderer-args", "--provider=aws", "--post-renderer-args", "--config=" + hookRule}
-	out := run(t, env, "", helm, args...).must(t)
-	golden(t, "helm4.yaml", out)
+	args := []string{"template", "shop", chart, "--post-renderer", "graceful", "--post-renderer-args", "--profile=nginx"}
 	if !strings.Contains(tail(out, "# Source: web/templates/tests/test-connection.yaml"), "terminationGracePeriodSeconds") {
 		t.Error("Helm 4 did not post-render the hook")
 	}
