@@ -12,12 +12,13 @@ import (
 )
 
 // A changed document is written by patching its original text: the lines of
-// new fields are inserted where a person would add them, and nothing else
-// moves, so comments, quoting, indentation and blank lines all stay. The
-// transformers mark what they did by the nodes themselves: a node that was not
-// parsed (Line 0) is new. Where the text cannot be patched line by line (flow
-// style, a first key sharing its line with "- "), or where the patched text
-// does not parse back to the transformed tree, the document is re-encoded.
+// new fields are inserted where a person would add them, a replaced value is
+// rewritten from its key on, and nothing else moves, so comments, quoting,
+// indentation and blank lines all stay. The transformers mark what they did by
+// the nodes themselves: a node that was not parsed (Line 0) is new. Where the
+// text cannot be patched line by line (flow style, an empty mapping), the
+// document is re-encoded. Where line structure alone cannot be trusted (see
+// needsVerify), the patched text must parse back to the transformed tree.
 
 // textEdit replaces body[start:end] with text.
 type textEdit struct {
