@@ -43,8 +43,16 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		f := changed(field, "%s", summary)
 		f.Proposed = summary
 		out = append(out, f)
+		if node.Get(want, "exec") != nil && looksShellless(c.Image) {
+			out = append(out, warning(field, "image %s looks shell-less (distroless): an exec hook fails there; the native sleep action needs --kube-version 1.30 or later", c.Image))
+		}
 	}
 	return out, nil
+}
+
+// looksShellless reports images that say they have no shell.
+func looksShellless(image string) bool {
+	return strings.Contains(image, "distroless") || strings.Contains(image, "paketo-buildpacks/run-tiny")
 }
 
 // preStopHook builds the hook for a container, or nil when none is needed.

@@ -112,3 +112,14 @@ func TestHookIsRecognized(t *testing.T) {
 		t.Fatalf("replace: %+v", found)
 	}
 }
+
+func TestExecHookOnShelllessImage(t *testing.T) {
+	generic, _ := profiles.Get("generic-http")
+	s := &Settings{Profile: generic, PreStopDelaySeconds: 5, DrainSeconds: 25, TerminationGracePeriodSeconds: 30, NativeSleep: false}
+	image := "quay.io/prometheus/node-exporter:v1.12.1-distroless"
+	pod := &Pod{Spec: parse(t, "containers: []"), SpecPath: "spec", Containers: []Container{{Node: parse(t, "name: a\n"), Path: "c", Name: "a", Image: image}}}
+	found, _ := (PreStop{}).Transform(pod, s)
+	if len(found) != 2 || found[1].Severity != Warning || !strings.Contains(found[1].Message, "shell-less") {
+		t.Fatalf("%+v", found)
+	}
+}
