@@ -43,6 +43,9 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		f := changed(field, "%s", summary)
 		f.Proposed = summary
 		out = append(out, f)
+		if strings.Contains(summary, "waits for the exit") && node.GetStr(pod.Spec, "shareProcessNamespace") == "true" {
+			out = append(out, warning(field, "the pod shares its process namespace, so PID 1 is the pause process, not %q: the hook's signal and wait miss it; use --stop-signal-field, or a rule with another hook", c.Name))
+		}
 		if node.Get(want, "exec") != nil && looksShellless(c.Image) {
 			out = append(out, warning(field, "image %s looks shell-less (distroless): an exec hook fails there; the native sleep action needs --kube-version 1.30 or later", c.Image))
 		}

@@ -123,3 +123,14 @@ func TestExecHookOnShelllessImage(t *testing.T) {
 		t.Fatalf("%+v", found)
 	}
 }
+
+func TestSharedProcessNamespace(t *testing.T) {
+	tidb, _ := profiles.Get("tidb")
+	s := &Settings{Profile: tidb, PreStopDelaySeconds: 10, DrainSeconds: 50, TerminationGracePeriodSeconds: 60, NativeSleep: true}
+	pod := &Pod{Spec: parse(t, "shareProcessNamespace: true\ncontainers: []"), SpecPath: "spec",
+		Containers: []Container{{Node: parse(t, "name: tidb\n"), Path: "c", Name: "tidb", Image: "pingcap/tidb"}}}
+	found, _ := (PreStop{}).Transform(pod, s)
+	if len(found) != 2 || !strings.Contains(found[1].Message, "pause process") {
+		t.Fatalf("%+v", found)
+	}
+}
