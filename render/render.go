@@ -157,7 +157,8 @@ type run struct {
 	pods     []podSummary
 	services []lbService
 	// keepNodes is false when documents are written as bytes: their trees are
-	// dropped once written, and only load balancer Services wait for pass 2.
+	// dropped once written; only Lists holding a load balancer Service wait
+	// for pass 2 (see lbService).
 	keepNodes bool
 	fragments map[string][]byte
 	strings   map[string]string
@@ -415,6 +416,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
+	w.blockStyleContainers()
 	for _, t := range transformers.Workload {
 		found, err := t.Transform(pod, s)
 		if err != nil {
@@ -536,12 +538,13 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 	if len(selector) == 0 {
 		return false
 	}
-	if ref.Item == 0 && !st.keepNodes {
-		st.services = append(st.services, lbService{doc: d, ref: ref, selector: selector})
-		return false
+	svc := lbService{doc: d, ref: ref, selector: selector}
+	waits := ref.Item > 0 || st.keepNodes
+	if waits {
+		svc.object = object
 	}
-	st.services = append(st.services, lbService{doc: d, ref: ref, object: object, selector: selector})
-	return true
+	st.services = append(st.services, svc)
+	return waits
 }
 
 // drainServices is pass 2: each load balancer Service that selects profiled

@@ -169,15 +169,23 @@ func helmSource(raw []byte) string {
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
-// parse reads the document. A document of only comments has no node.
+// shiftLines adds offset to each "line N" of a parser error, whose lines count
+// from where the parser started, so that they count from the input's start.
+// line is the last line named, 0 if none.
+func shiftLines(err error, offset int) (msg string, line int) {
+	msg = yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		v, _ := strconv.Atoi(m[len("line "):])
+		line = v + offset
+		return "line " + strconv.Itoa(line)
+	})
+	return msg, line
+}
+
+// parse reads the document alone. A document of only comments has no node.
 func (d *Document) parse() error {
 	var n yaml.Node
 	if err := yaml.Unmarshal(d.body(), &n); err != nil {
-		// The parser counts lines from the document; users count from the file.
-		msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
-			v, _ := strconv.Atoi(m[len("line "):])
-			return "line " + strconv.Itoa(v+d.line-1)
-		})
+		msg, _ := shiftLines(err, d.line-1)
 		return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", msg)}
 	}
 	if !isEmptyDocument(&n) {
@@ -237,11 +245,10 @@ func (p *inputParser) next() (*yaml.Node, error) {
 		if err != nil {
 			p.done = true
 			d := p.docs[len(p.docs)-1]
-			msg := yamlLine.ReplaceAllStringFunc(err.Error(), func(m string) string {
-				line, _ := strconv.Atoi(m[len("line "):])
-				d = docAt(p.docs, line+p.lineOffset)
-				return "line " + strconv.Itoa(line+p.lineOffset)
-			})
+			msg, line := shiftLines(err, p.lineOffset)
+			if line > 0 {
+				d = docAt(p.docs, line)
+			}
 			return nil, &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", msg)}
 		}
 		if !isEmptyDocument(n) {

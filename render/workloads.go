@@ -137,14 +137,6 @@ func (w *workload) containers() []transformers.Container {
 	if seq == nil {
 		return nil
 	}
-	if w.podSpec.Style&yaml.FlowStyle == 0 {
-		// `containers: [{name: app, image: app:1}]` gets its new fields in
-		// block style. This touches the bytes only of a document that changes.
-		node.BlockStyle(seq)
-		for _, c := range seq.Content {
-			node.BlockStyle(c)
-		}
-	}
 	out := make([]transformers.Container, 0, len(seq.Content))
 	for i, c := range seq.Content {
 		name := node.GetStr(c, "name")
@@ -155,6 +147,20 @@ func (w *workload) containers() []transformers.Container {
 		out = append(out, transformers.Container{Node: c, Path: path, Name: name, Image: node.GetStr(c, "image")})
 	}
 	return out
+}
+
+// blockStyleContainers writes `containers: [{name: app, image: app:1}]` in
+// block style, so that new fields go in as a person adds them. It touches the
+// bytes only of a document that changes.
+func (w *workload) blockStyleContainers() {
+	seq := node.Get(w.podSpec, "containers")
+	if w.isTidbCluster() || seq == nil || w.podSpec.Style&yaml.FlowStyle != 0 {
+		return
+	}
+	node.BlockStyle(seq)
+	for _, c := range seq.Content {
+		node.BlockStyle(c)
+	}
 }
 
 // images lists the images of the workload's regular containers.
