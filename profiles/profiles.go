@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/suggest"
 )
 
 // None is the profile name that opts a workload out.
@@ -36,30 +38,54 @@ type Profile struct {
 	TerminationGracePeriodSeconds int `yaml:"terminationGracePeriodSeconds"`
 	// StopSignal is the signal that makes the application stop gracefully.
 	StopSignal string `yaml:"stopSignal"`
-	// StopCommand, when set, is run by the preStop hook after the delay to send
-	// StopSignal itself; {binary} stands for the path chosen from Binaries.
-	StopCommand string   `yaml:"stopCommand,omitempty"`
-	Binaries    []Binary `yaml:"binaries,omitempty"`
-	// Env are variables set on the container unless it already has them;
-	// {drain} in a value stands for the drain seconds.
-	Env                   []EnvVar `yaml:"env,omitempty"`
-	RequireReadinessProbe bool     `yaml:"requireReadinessProbe,omitempty"`
-	// ServiceDrainSeconds is the load balancer's connection-drain timeout, capped
-	// by the pod's grace period.
-	ServiceDrainSeconds int `yaml:"serviceDrainSeconds"`
+	// SignalPID1: the preStop hook sends StopSignal to PID 1 after the delay
+	// and waits for it to exit. Such a hook goes only on a container whose
+	// image fits the profile or that the user names, and only where PID 1 is
+	// the application.
+	SignalPID1 bool `yaml:"signalPID1,omitempty"`
+	// ImageStopSignals say which images are known to stop with StopSignal
+	// already (their STOPSIGNAL): there the hook needs only the delay.
+	ImageStopSignals []ImageStopSignal `yaml:"imageStopSignals,omitempty"`
+	// Env are variables set on the container unless the user already set the
+	// same setting under any spelling; {drain} in a value stands for the drain seconds.
+	Env []EnvVar `yaml:"env,omitempty"`
+	// SystemPropertyEnvs are env vars holding JVM options, where a
+	// -Dproperty=value spells a setting too (JAVA_TOOL_OPTIONS).
+	SystemPropertyEnvs []string `yaml:"systemPropertyEnvs,omitempty"`
+	// JSONPropertyEnv is an env var holding settings as JSON (SPRING_APPLICATION_JSON).
+	JSONPropertyEnv string `yaml:"jsonPropertyEnv,omitempty"`
+	// HeadroomSeconds is time the application needs after its drain, within
+	// the grace period (Spring closes its beans after the shutdown phase).
+	HeadroomSeconds       int  `yaml:"headroomSeconds,omitempty"`
+	RequireReadinessProbe bool `yaml:"requireReadinessProbe,omitempty"`
 }
 
-// Binary is the path of the program StopCommand runs, for images that match.
-// An entry without images is the default.
-type Binary struct {
-	Images []string `yaml:"images,omitempty"`
-	Path   string   `yaml:"path"`
+// ImageStopSignal is a set of images whose STOPSIGNAL is known: the
+// repositories (Images) at one of Registries (an image without a registry is
+// on docker.io), with a tag in Tags, or a version tag of at least MinVersion.
+// Any other reference (a mirror, a digest alone, an older or unparsable tag)
+// is unknown.
+type ImageStopSignal struct {
+	Images     []string `yaml:"images"`
+	Registries []string `yaml:"registries"`
+	Tags       []string `yaml:"tags,omitempty"`
+	MinVersion string   `yaml:"minVersion,omitempty"`
+	Signal     string   `yaml:"signal"`
+	// Source says where the STOPSIGNAL was read, for the next reader.
+	Source string `yaml:"source,omitempty"`
 }
 
-// EnvVar is a container environment variable.
+// EnvVar is an in-app setting, set as a container environment variable.
 type EnvVar struct {
 	Name  string `yaml:"name"`
 	Value string `yaml:"value"`
+	// Property is the setting's name in the application's own configuration
+	// (server.shutdown): the user may have set it as an argument
+	// (--property=value), a JVM option or JSON instead.
+	Property string `yaml:"property,omitempty"`
+	// Drain marks the setting that holds the application's drain time: a
+	// value the user set there becomes the drain graceful budgets for.
+	Drain bool `yaml:"drain,omitempty"`
 }
 
 // Limits of the numbers a profile or an override may hold: anything larger is a
@@ -129,21 +155,31 @@ func (p *Profile) Validate() error {
 		{"preStopDelaySeconds", p.PreStopDelaySeconds, MaxDelaySeconds},
 		{"drainSeconds", p.DrainSeconds, MaxDrainSeconds},
 		{"terminationGracePeriodSeconds", p.TerminationGracePeriodSeconds, MaxGraceSeconds},
-		{"serviceDrainSeconds", p.ServiceDrainSeconds, MaxDrainSeconds},
+		{"headroomSeconds", p.HeadroomSeconds, MaxDelaySeconds},
 	} {
 		if err := CheckSeconds(n.field, n.value, n.max); err != nil {
 			return err
 		}
 	}
-	if need := p.PreStopDelaySeconds + p.DrainSeconds; p.TerminationGracePeriodSeconds < need {
-		return fmt.Errorf("terminationGracePeriodSeconds %d is less than preStopDelaySeconds + drainSeconds = %d",
+	if need := p.PreStopDelaySeconds + p.DrainSeconds + p.HeadroomSeconds; p.TerminationGracePeriodSeconds < need {
+		return fmt.Errorf("terminationGracePeriodSeconds %d is less than preStopDelaySeconds + drainSeconds + headroomSeconds = %d",
 			p.TerminationGracePeriodSeconds, need)
 	}
 	if !IsSignal(p.StopSignal) {
 		return fmt.Errorf("stopSignal %q is not a signal name like SIGTERM", p.StopSignal)
 	}
-	if strings.Contains(p.StopCommand, "{binary}") && p.BinaryFor("") == "" {
-		return fmt.Errorf("stopCommand uses {binary} but binaries has no default entry")
+	if p.SignalPID1 && len(p.Images) == 0 {
+		return fmt.Errorf("signalPID1 needs images: a signal goes only to the application it is meant for")
+	}
+	for i, k := range p.ImageStopSignals {
+		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
+			return fmt.Errorf("imageStopSignals[%d]: needs images, registries and a signal", i)
+		}
+		if k.MinVersion != "" {
+			if _, ok := parseVersion(k.MinVersion); !ok {
+				return fmt.Errorf("imageStopSignals[%d].minVersion: %q is not a version like 1.19.5", i, k.MinVersion)
+			}
+		}
 	}
 	return nil
 }
@@ -190,22 +226,16 @@ func Lookup(name string) (*Profile, error) {
 	if p, ok := Get(name); ok {
 		return p, nil
 	}
-	return nil, fmt.Errorf("unknown profile %q (known: %s, or %s to skip)", name, strings.Join(Names(), ", "), None)
+	hint := ""
+	if near := suggest.Nearest(name, Names()); near != "" {
+		hint = "; did you mean " + near + "?"
+	}
+	return nil, fmt.Errorf("unknown profile %q%s (known: %s, or %s to skip)", name, hint, strings.Join(Names(), ", "), None)
 }
 
 // FitsImage reports whether image is one the profile is meant for.
 func (p *Profile) FitsImage(image string) bool {
 	return ImageMatchesAny(image, p.Images)
-}
-
-// BinaryFor returns the program path StopCommand should use for image.
-func (p *Profile) BinaryFor(image string) string {
-	for _, b := range p.Binaries {
-		if len(b.Images) == 0 || ImageMatchesAny(image, b.Images) {
-			return b.Path
-		}
-	}
-	return ""
 }
 
 // ExpandEnvValue fills the {drain} placeholder of a profile env value.

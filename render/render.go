@@ -5,6 +5,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,11 @@ import (
 
 // ProfileAnnotation on a workload names its profile, or "none".
 const ProfileAnnotation = "graceful.dev/profile"
+
+// ContainerAnnotation on a workload names the container (or containers,
+// separated by commas) its profile applies to, like a rule's container:
+// Helm users can set annotations more easily than rules.
+const ContainerAnnotation = "graceful.dev/container"
 
 // helmHookAnnotation marks Helm hooks (tests, jobs run around installs). The
 // default profile leaves them alone; a rule or annotation can still select them.
@@ -36,6 +42,8 @@ type Options struct {
 	Providers       []string
 	StopSignalField bool
 	ReplacePreStop  bool
+	// Strict makes every warning an error: Helm 4 and kustomize hide stderr.
+	Strict bool
 }
 
 // Renderer applies the options to documents. It holds no per-run state and
@@ -47,6 +55,7 @@ type Renderer struct {
 	drain           transformers.ServiceDrain
 	stopSignalField bool
 	replacePreStop  bool
+	strict          bool
 }
 
 // New validates the options.
@@ -56,7 +65,7 @@ func New(opts Options) (*Renderer, error) {
 		cfg = &Config{}
 	}
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
-		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop}
+		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
 	if name != "" && name != profiles.None {
 		p, err := profiles.Lookup(name)
@@ -120,6 +129,8 @@ type Report struct {
 	Documents int
 	Changed   int
 	Entries   []Entry
+	// Notices are about the run as a whole, e.g. that nothing selected a profile.
+	Notices []transformers.Finding
 }
 
 // Entry is the decisions about one object.
@@ -162,6 +173,9 @@ type run struct {
 	keepNodes bool
 	fragments map[string][]byte
 	strings   map[string]string
+	// workloads counts the workloads seen; profiled those a profile applied
+	// to; optedOut those an annotation or rule set to none.
+	workloads, profiled, optedOut int
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
@@ -199,6 +213,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 			st.report.Changed++
 		}
 	}
+	st.runNotices()
 	sort.SliceStable(st.report.Entries, func(i, j int) bool {
 		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
 		return a.Index < b.Index || a.Index == b.Index && a.Item < b.Item
@@ -304,6 +319,7 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	if w == nil || err != nil {
 		return false, err
 	}
+	st.workloads++
 	entry, err := st.workload(w, annotation)
 	if err != nil {
 		return false, err
@@ -349,6 +365,10 @@ type decision struct {
 	profile *profiles.Profile
 	rule    *Rule
 	reason  string
+	// optedOut: an annotation or rule said none.
+	optedOut bool
+	// note says what the user can do about a workload left alone.
+	note string
 }
 
 // decide picks the profile: the workload's annotation, then the first rule
@@ -358,7 +378,7 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		name := node.Str(annotation)
 		reason := "annotation " + ProfileAnnotation
 		if name == profiles.None {
-			return decision{reason: reason}, nil
+			return decision{reason: reason, optedOut: true}, nil
 		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
@@ -373,7 +393,7 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		}
 		reason := fmt.Sprintf("rule %d", i+1)
 		if rule.Profile == profiles.None {
-			return decision{reason: reason}, nil
+			return decision{reason: reason, optedOut: true}, nil
 		}
 		p, _ := profiles.Get(rule.Profile) // validated with the config
 		return decision{profile: p, rule: rule, reason: reason}, nil
@@ -382,7 +402,8 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		return decision{}, nil
 	}
 	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
-		return decision{reason: "a Helm hook (" + helmHookAnnotation + ": " + hook + "); a rule or annotation can select it"}, nil
+		return decision{reason: "a Helm hook (" + helmHookAnnotation + ": " + hook + ")",
+			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
 	}
 	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
 }
@@ -395,13 +416,20 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		return nil, err
 	}
 	entry := &Entry{Ref: w.ref}
+	if dec.optedOut {
+		st.optedOut++
+	}
 	if dec.profile == nil {
 		if dec.reason == "" {
 			return nil, nil
 		}
 		entry.Decision = "skipped: " + dec.reason
+		if dec.note != "" {
+			entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Info, Message: dec.note})
+		}
 		return entry, nil
 	}
+	st.profiled++
 	entry.Decision = dec.profile.Name + " (" + dec.reason + ")"
 	if w.isTidbCluster() && dec.profile.Name != "tidb" {
 		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Warning, Field: w.podSpecPath,
@@ -412,6 +440,9 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
+	if len(pod.Containers) > 0 {
+		entry.Decision += ", containers " + containerNames(pod.Containers)
+	}
 	entry.Findings = append(entry.Findings, notes...)
 	if len(pod.Containers) == 0 {
 		return entry, nil
@@ -424,7 +455,12 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		}
 		entry.Findings = append(entry.Findings, found...)
 	}
-	drainSeconds := min(s.ServiceDrainSeconds, transformers.GraceSeconds(pod))
+	// Connections cannot outlive the pod, and a shorter drain cuts requests
+	// the pod is still finishing: the pod's grace period, unless a rule says.
+	drainSeconds := transformers.GraceSeconds(pod)
+	if s.ServiceDrainSeconds > 0 {
+		drainSeconds = s.ServiceDrainSeconds
+	}
 	if w.isTidbCluster() {
 		found, err := st.drainTidbService(w, drainSeconds)
 		if err != nil {
@@ -446,7 +482,7 @@ func (st *run) drainTidbService(w *workload, drainSeconds int) ([]transformers.F
 	if len(st.drain.Providers) == 0 || node.GetStr(svc, "type") != "LoadBalancer" {
 		return nil, nil
 	}
-	found, err := st.drain.Transform(svc, w.podSpecPath+".service", drainSeconds)
+	found, err := st.drain.Transform(svc, w.podSpecPath+".service", node.GetStr(svc, "loadBalancerClass"), drainSeconds)
 	if err != nil {
 		return nil, &DocumentError{Ref: w.ref, Err: err}
 	}
@@ -460,7 +496,6 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 		PreStopDelaySeconds:           p.PreStopDelaySeconds,
 		DrainSeconds:                  p.DrainSeconds,
 		TerminationGracePeriodSeconds: p.TerminationGracePeriodSeconds,
-		ServiceDrainSeconds:           p.ServiceDrainSeconds,
 		ReplacePreStop:                st.replacePreStop,
 		NativeSleep:                   st.kube.AtLeast(1, 30),
 		StopSignalField:               st.stopSignalField,
@@ -478,51 +513,139 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	set(&s.TerminationGracePeriodSeconds, rule.TerminationGracePeriodSeconds)
 	set(&s.ServiceDrainSeconds, rule.ServiceDrainSeconds)
 	s.GraceFromUser = rule.TerminationGracePeriodSeconds != nil
+	// A rule that sets the grace period but not the drain gives the
+	// application what the delay and the headroom leave.
+	if s.GraceFromUser && rule.DrainSeconds == nil {
+		if d := s.TerminationGracePeriodSeconds - s.PreStopDelaySeconds - p.HeadroomSeconds; d > 0 {
+			s.DrainSeconds = d
+		}
+	}
 	if rule.ReplacePreStop != nil {
 		s.ReplacePreStop = *rule.ReplacePreStop
 	}
 	return s
 }
 
-// chooseContainers picks the containers a profile applies to: the one the rule
-// names; else those whose image fits the profile; else the first one.
+// chooseContainers picks the containers a profile applies to: those a rule
+// or the workload's graceful.dev/container annotation names; else those whose
+// image fits the profile. A profile whose hook signals PID 1 stops there: a
+// signal meant for nginx kills a Go program. The others fall back to the
+// containers that serve traffic (declare a port), else the first.
 func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transformers.Container, []transformers.Finding) {
 	all := w.containers()
 	if len(all) == 0 {
 		return nil, nil
 	}
+	field := w.podSpecPath + ".containers"
+	names, source := []string(nil), ""
 	if rule != nil && rule.Container != "" {
-		for _, c := range all {
-			if c.Name == rule.Container {
-				return []transformers.Container{c}, nil
+		names, source = splitList(rule.Container), "the rule's container"
+	} else if v := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation); v != "" && !w.isTidbCluster() {
+		names, source = splitList(v), "annotation "+ContainerAnnotation
+	}
+	if len(names) > 0 {
+		var named []transformers.Container
+		var missing []string
+		for _, n := range names {
+			i := slices.IndexFunc(all, func(c transformers.Container) bool { return c.Name == n })
+			if i < 0 {
+				missing = append(missing, n)
+				continue
 			}
+			named = append(named, all[i])
 		}
-		return nil, []transformers.Finding{{Severity: transformers.Warning, Field: w.podSpecPath + ".containers",
-			Message: fmt.Sprintf("no container named %q (the rule's container); left unchanged", rule.Container)}}
+		if len(missing) > 0 {
+			return nil, []transformers.Finding{{Severity: transformers.Warning, Field: field,
+				Message: fmt.Sprintf("left unchanged: no container named %s (%s); the containers are %s",
+					strings.Join(quoteAll(missing), ", "), source, containerNames(all))}}
+		}
+		return named, nil
 	}
 	var fit []transformers.Container
 	for _, c := range all {
-		if p.FitsImage(c.Image) {
+		if w.isTidbCluster() || p.FitsImage(c.Image) {
 			fit = append(fit, c)
 		}
 	}
-	if len(fit) > 0 || w.isTidbCluster() {
-		if len(fit) == 0 {
-			fit = all
-		}
+	if len(fit) > 0 {
 		return fit, nil
 	}
-	first := all[0]
+	if p.SignalPID1 {
+		return nil, []transformers.Finding{{Severity: transformers.Warning, Field: field,
+			Message: fmt.Sprintf("left unchanged: no container image fits the %s profile (images %s; here %s), and its hook sends %s to PID 1, which would stop another program abruptly. "+
+				"If one of them runs %s, name it: annotation %s: NAME on the workload, or container: NAME in a rule",
+				p.Name, strings.Join(p.Images, ", "), containerImages(all), p.StopSignal, p.Name, ContainerAnnotation)}}
+	}
 	if len(p.Images) == 0 {
-		return all[:1], nil
+		return servingContainers(all), nil
 	}
-	severity := transformers.Info
-	if p.StopCommand != "" {
-		// The hook runs a program of the profile's application.
-		severity = transformers.Warning
+	chosen := servingContainers(all)
+	return chosen, []transformers.Finding{{Severity: transformers.Info, Field: field,
+		Message: fmt.Sprintf("no container image fits the %s profile (images %s); applied to %s, which %s; name others with annotation %s: NAME or a rule's container:",
+			p.Name, strings.Join(p.Images, ", "), containerNames(chosen), servingReason(all, chosen), ContainerAnnotation)}}
+}
+
+// servingContainers are the containers that declare a port, else the first.
+func servingContainers(all []transformers.Container) []transformers.Container {
+	var out []transformers.Container
+	for _, c := range all {
+		if ports := node.Get(c.Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
+			out = append(out, c)
+		}
 	}
-	return all[:1], []transformers.Finding{{Severity: severity, Field: first.Path,
-		Message: fmt.Sprintf("no container image fits the %s profile; applied to the first container %q (image %s)", p.Name, first.Name, first.Image)}}
+	if len(out) == 0 {
+		return all[:1]
+	}
+	return out
+}
+
+func servingReason(all, chosen []transformers.Container) string {
+	if ports := node.Get(chosen[0].Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
+		return "serve traffic (declare a containerPort)"
+	}
+	return "is the first, as none declares a containerPort"
+}
+
+func containerNames(cs []transformers.Container) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = strconv.Quote(c.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func containerImages(cs []transformers.Container) string {
+	images := make([]string, len(cs))
+	for i, c := range cs {
+		images[i] = c.Image
+		if images[i] == "" {
+			images[i] = "(no image)"
+		}
+	}
+	return strings.Join(images, ", ")
+}
+
+func quoteAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strconv.Quote(s)
+	}
+	return out
+}
+
+// runNotices says what the run as a whole did not do.
+func (st *run) runNotices() {
+	rep := &st.report
+	switch {
+	case rep.Documents == 0:
+		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
+	case st.profiled == 0 && st.optedOut < st.workloads:
+		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		if st.workloads == 0 {
+			msg = fmt.Sprintf("no workloads in the input (%d documents), so nothing changed", rep.Documents)
+		}
+		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Warning, Message: msg})
+	}
 }
 
 // service records a load balancer Service for pass 2.
@@ -573,6 +696,9 @@ func (st *run) drainServices() error {
 			matched = true
 		}
 		if !matched {
+			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{
+				Severity: transformers.Info, Field: "spec.selector",
+				Message: "selects no workload a profile applies to in this input, so no drain annotations; profile the workload behind it"}}})
 			continue
 		}
 		if svc.object == nil {
@@ -588,7 +714,8 @@ func (st *run) drainServices() error {
 		if !ok {
 			return &DocumentError{Ref: svc.ref, Field: "metadata", Err: fmt.Errorf("expected a mapping")}
 		}
-		found, err := st.drain.Transform(meta, "metadata", timeout)
+		class := node.GetStr(node.Get(svc.object, "spec"), "loadBalancerClass")
+		found, err := st.drain.Transform(meta, "metadata", class, timeout)
 		if err != nil {
 			return &DocumentError{Ref: svc.ref, Err: err}
 		}

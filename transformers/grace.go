@@ -1,6 +1,7 @@
 package transformers
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/graceful-dev/graceful/internal/node"
@@ -15,7 +16,12 @@ var _ Transformer = GracePeriod{}
 
 func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	field := pod.SpecPath + ".terminationGracePeriodSeconds"
-	need := s.PreStopDelaySeconds + s.DrainSeconds
+	headroom := s.Profile.HeadroomSeconds
+	need := s.PreStopDelaySeconds + s.DrainSeconds + headroom
+	budget := fmt.Sprintf("preStop %d s + drain %d s", s.PreStopDelaySeconds, s.DrainSeconds)
+	if headroom > 0 {
+		budget += fmt.Sprintf(" + headroom %d s", headroom)
+	}
 	want := s.TerminationGracePeriodSeconds
 	if !s.GraceFromUser && want < need {
 		want = need
@@ -33,7 +39,7 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	if !isSet || have < want {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
-		f := changed(field, "%d s: preStop %d s + drain %d s", want, s.PreStopDelaySeconds, s.DrainSeconds)
+		f := changed(field, "%d s: %s", want, budget)
 		if isSet {
 			f.Message = "raised from " + strconv.Itoa(have) + " to " + f.Message
 			f.Current = strconv.Itoa(have)
@@ -42,8 +48,8 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		out = append(out, f)
 	}
 	if final < need {
-		out = append(out, warning(field, "%d s does not cover preStop %d s + drain %d s = %d s: the kubelet will kill the application before it has drained",
-			final, s.PreStopDelaySeconds, s.DrainSeconds, need))
+		out = append(out, warning(field, "%d s does not cover %s = %d s: the kubelet will kill the application before it has drained",
+			final, budget, need))
 	}
 	return out, nil
 }

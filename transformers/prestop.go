@@ -2,6 +2,7 @@ package transformers
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -10,7 +11,9 @@ import (
 )
 
 // PreStop adds the preStop hook: a wait, and for profiles whose application
-// needs a signal other than the kubelet's, that signal and a wait for the exit.
+// needs a signal other than the kubelet's, that signal to PID 1 and a wait for
+// the exit, where PID 1 is the application and its image does not already
+// stop with that signal.
 type PreStop struct{}
 
 var _ Transformer = PreStop{}
@@ -22,7 +25,7 @@ const waitForExit = "while kill -0 1 2>/dev/null; do sleep 1; done"
 func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	var out []Finding
 	for _, c := range pod.Containers {
-		want, summary := preStopHook(c.Image, s, !s.UsesStopSignalField(pod))
+		want, summary, notes := preStopHook(pod, c, s)
 		if want == nil {
 			continue
 		}
@@ -43,11 +46,16 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		f := changed(field, "%s", summary)
 		f.Proposed = summary
 		out = append(out, f)
-		if strings.Contains(summary, "waits for the exit") && node.GetStr(pod.Spec, "shareProcessNamespace") == "true" {
-			out = append(out, warning(field, "the pod shares its process namespace, so PID 1 is the pause process, not %q: the hook's signal and wait miss it; use --stop-signal-field, or a rule with another hook", c.Name))
+		for _, n := range notes {
+			n.Field = field
+			out = append(out, n)
 		}
 		if node.Get(want, "exec") != nil && looksShellless(c.Image) {
-			out = append(out, warning(field, "image %s looks shell-less (distroless): an exec hook fails there; the native sleep action needs --kube-version 1.30 or later", c.Image))
+			hint := "--kube-version 1.30 or later gives the native sleep action, which needs no shell"
+			if s.NativeSleep {
+				hint = "--stop-signal-field (Kubernetes 1.33+) lets the hook be a native sleep, or annotate the workload graceful.dev/profile: generic-http for a delay alone"
+			}
+			out = append(out, warning(field, "image %s looks shell-less (distroless): an exec hook fails there; %s", c.Image, hint))
 		}
 	}
 	return out, nil
@@ -58,29 +66,92 @@ func looksShellless(image string) bool {
 	return strings.Contains(image, "distroless") || strings.Contains(image, "paketo-buildpacks/run-tiny")
 }
 
-// preStopHook builds the hook for a container, or nil when none is needed.
-// The native sleep action is preferred: images without a shell cannot run exec hooks.
-func preStopHook(image string, s *Settings, sendSignal bool) (hook *yaml.Node, summary string) {
+// preStopHook builds the hook for a container, or nil when none is needed,
+// with a summary that says which hook and why, and any warnings about it.
+func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary string, notes []Finding) {
+	p := s.Profile
 	delay := s.PreStopDelaySeconds
-	stop := ""
-	if sendSignal && s.Profile.StopCommand != "" {
-		stop = strings.ReplaceAll(s.Profile.StopCommand, "{binary}", s.Profile.BinaryFor(image))
+	why := ""
+	if p.SignalPID1 && !s.UsesStopSignalField(pod) {
+		signal := strings.TrimPrefix(p.StopSignal, "SIG")
+		notPID1 := pid1IsNotApp(pod, c)
+		switch {
+		case p.KnownStopSignal(c.Image) == p.StopSignal:
+			why = fmt.Sprintf("; image %s stops with %s already (its STOPSIGNAL), so the kubelet's own signal quits gracefully after the delay", c.Image, p.StopSignal)
+		case notPID1 != "":
+			why = "; no " + p.StopSignal + ": " + notPID1
+			hint := "start the program with exec, or name a container whose PID 1 is the application"
+			if strings.Contains(notPID1, "pause process") {
+				hint = "--stop-signal-field (Kubernetes 1.33+) has the runtime send " + p.StopSignal + " to the container's own process, or set shareProcessNamespace: false"
+			}
+			notes = append(notes, Finding{Severity: Warning, Message: fmt.Sprintf(
+				"container %q gets only the delay, no %s: %s, so a signal to PID 1 would miss the application and the wait would block for the whole grace period; %s",
+				c.Name, p.StopSignal, notPID1, hint)})
+		default:
+			script := fmt.Sprintf("sleep %d; kill -%s 1; %s", delay, signal, waitForExit)
+			if delay == 0 {
+				script = fmt.Sprintf("kill -%s 1; %s", signal, waitForExit)
+			}
+			return node.NewMap("exec", node.NewMap("command", node.NewSeq("/bin/sh", "-c", script))),
+				fmt.Sprintf("exec %q (%s to PID 1 after %ds, then waits for the exit: graceful cannot know that image %s stops with %s by itself)",
+					script, p.StopSignal, delay, c.Image, p.StopSignal), nil
+		}
 	}
 	switch {
-	case stop != "":
-		script := fmt.Sprintf("sleep %d; %s; %s", delay, stop, waitForExit)
-		if delay == 0 {
-			script = fmt.Sprintf("%s; %s", stop, waitForExit)
-		}
-		return node.NewMap("exec", node.NewMap("command", node.NewSeq("/bin/sh", "-c", script))),
-			fmt.Sprintf("exec %q (%s after %ds, then waits for the exit)", script, s.Profile.StopSignal, delay)
 	case delay == 0:
-		return nil, ""
+		return nil, "", notes
 	case s.NativeSleep:
-		return node.NewMap("sleep", node.NewMap("seconds", delay)), fmt.Sprintf("sleep %ds (native action)", delay)
+		return node.NewMap("sleep", node.NewMap("seconds", delay)), fmt.Sprintf("sleep %ds (native action)%s", delay, why), notes
 	default:
 		script := fmt.Sprintf("sleep %d", delay)
 		return node.NewMap("exec", node.NewMap("command", node.NewSeq("/bin/sh", "-c", script))),
-			fmt.Sprintf("exec %q (no native sleep before Kubernetes 1.30)", script)
+			fmt.Sprintf("exec %q (no native sleep before Kubernetes 1.30)%s", script, why), notes
 	}
+}
+
+// pid1IsNotApp says why PID 1 of the container is not its application, or "".
+func pid1IsNotApp(pod *Pod, c Container) string {
+	if node.GetStr(pod.Spec, "shareProcessNamespace") == "true" {
+		return "the pod shares its process namespace (shareProcessNamespace: true), so PID 1 is the pause process"
+	}
+	var argv []string
+	for _, field := range []string{"command", "args"} {
+		if seq := node.Get(c.Node, field); node.IsSeq(seq) {
+			for _, a := range seq.Content {
+				argv = append(argv, a.Value)
+			}
+		}
+	}
+	if node.IsNull(node.Get(c.Node, "command")) || len(argv) == 0 {
+		return "" // the image's entrypoint: the application's own image runs it as PID 1
+	}
+	switch path.Base(argv[0]) {
+	case "sh", "bash", "ash", "dash", "zsh", "ksh":
+	default:
+		return ""
+	}
+	for i, a := range argv[1:] {
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "c") {
+			if i+2 < len(argv) && execsLast(argv[i+2]) {
+				return ""
+			}
+			return fmt.Sprintf("its command is a shell script (%s -c) that does not exec the program, so PID 1 is the shell", path.Base(argv[0]))
+		}
+	}
+	return fmt.Sprintf("its command is a shell (%s), so PID 1 is the shell", path.Base(argv[0]))
+}
+
+// execsLast reports whether a shell script replaces the shell with its last
+// command (`exec program`), which then is PID 1.
+func execsLast(script string) bool {
+	last := ""
+	for _, line := range strings.FieldsFunc(script, func(r rune) bool { return r == '\n' || r == ';' }) {
+		for _, part := range strings.Split(line, "&&") {
+			if t := strings.TrimSpace(part); t != "" {
+				last = t
+			}
+		}
+	}
+	first := strings.TrimSpace(script)
+	return strings.HasPrefix(last, "exec ") || strings.HasPrefix(first, "exec ")
 }

@@ -10,10 +10,12 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/internal/suggest"
 )
 
 // Provider is how one cloud's load balancer is told to drain connections of a
-// deregistered target, as Service annotations.
+// deregistered target, as Service annotations, and which Services its
+// controller reads them on.
 type Provider struct {
 	Name string
 	// Enable is set to EnableValue to switch draining on.
@@ -28,10 +30,27 @@ type Provider struct {
 	Requires, RequiresValue string
 	// Unsupported explains why nothing is written for this provider.
 	Unsupported string
-	// NotFor names an annotation and the values with which the Service is a
-	// load balancer these annotations do not drive, and says what does.
-	NotFor, NotForValues, NotForHint string
+	// Legacy are keys the controller also reads: a Service with one of them
+	// has the user's own drain setting, and gets nothing from graceful.
+	Legacy []string
+	// Class is the spec.loadBalancerClass the provider's controller owns; a
+	// Service with any other class belongs to another controller.
+	Class string
+	// TypeAnnotation, when set, tells which controller owns the Service:
+	// Manages lists the values this provider's controller handles ("" for
+	// no annotation), Elsewhere says, per other value, who does.
+	TypeAnnotation string
+	Manages        []string
+	Elsewhere      map[string]string
+	// Assumed is said when the Service has neither class nor type annotation
+	// and the provider's controller is assumed to own it.
+	Assumed string
 }
+
+const awsType = "service.beta.kubernetes.io/aws-load-balancer-type"
+
+// awsNLB is what both AWS providers say of a cloud-provider-aws NLB.
+const awsNLB = "an NLB that cloud-provider-aws manages (%s: nlb): it rejects target-group attributes other than preserve_client_ip and proxy_protocol_v2 and then stops updating the load balancer, and it has no drain annotation; its targets deregister with AWS's 300 s default delay"
 
 // Providers is every provider graceful knows, by name.
 var Providers = map[string]Provider{
@@ -39,18 +58,30 @@ var Providers = map[string]Provider{
 		Name:   "alibaba",
 		Enable: "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain", EnableValue: "on",
 		Timeout: "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain-timeout", Min: 10, Max: 900,
+		Legacy: []string{"service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain",
+			"service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain-timeout"},
 	},
 	"aws": {
 		Name:   "aws",
 		Enable: "service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled", EnableValue: "true",
 		Timeout: "service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout", Min: 1, Max: 3600,
-		NotFor: "service.beta.kubernetes.io/aws-load-balancer-type", NotForValues: "nlb nlb-ip external",
-		NotForHint: "connection draining is a Classic Load Balancer setting; an NLB drains by its target group's deregistration delay (--provider aws-lbc)",
+		TypeAnnotation: awsType, Manages: []string{""},
+		Elsewhere: map[string]string{
+			"nlb":                       fmt.Sprintf(awsNLB, awsType),
+			"external":                  "the AWS Load Balancer Controller manages it (" + awsType + ": external): use --provider aws-lbc",
+			"nlb-ip":                    "the AWS Load Balancer Controller manages it (" + awsType + ": nlb-ip): use --provider aws-lbc",
+			"class:service.k8s.aws/nlb": "the AWS Load Balancer Controller manages it (spec.loadBalancerClass: service.k8s.aws/nlb): use --provider aws-lbc",
+		},
 	},
 	"aws-lbc": {
 		Name:       "aws-lbc",
 		Attributes: "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes", AttributeKey: "deregistration_delay.timeout_seconds",
 		Min: 0, Max: 3600,
+		Class:          "service.k8s.aws/nlb",
+		TypeAnnotation: awsType, Manages: []string{"external", "nlb-ip", ""},
+		Elsewhere: map[string]string{"nlb": fmt.Sprintf(awsNLB, awsType)},
+		Assumed: "the Service names no controller (no " + awsType + ", no spec.loadBalancerClass): with --provider aws-lbc graceful assumes the AWS Load Balancer Controller manages it, as its webhook does for new Services; " +
+			"if cloud-provider-aws manages it instead, this attribute makes it stop updating the load balancer: use --provider aws there",
 	},
 	"tencent": {
 		Name:   "tencent",
@@ -87,7 +118,11 @@ func LookupProvider(name string) (Provider, error) {
 	if p, ok := Providers[name]; ok {
 		return p, nil
 	}
-	return Provider{}, fmt.Errorf("unknown provider %q (known: %s)", name, strings.Join(ProviderNames(), ", "))
+	hint := ""
+	if near := suggest.Nearest(name, ProviderNames()); near != "" {
+		hint = "; did you mean " + near + "?"
+	}
+	return Provider{}, fmt.Errorf("unknown provider %q%s (known: %s)", name, hint, strings.Join(ProviderNames(), ", "))
 }
 
 // ServiceDrain writes the drain annotations of each provider on a load
@@ -97,8 +132,10 @@ type ServiceDrain struct {
 }
 
 // Transform annotates metadata (the Service's, or the service section of a CR)
-// with a drain of timeoutSeconds, brought into each provider's range.
-func (d ServiceDrain) Transform(metadata *yaml.Node, path string, timeoutSeconds int) ([]Finding, error) {
+// with a drain of timeoutSeconds, brought into each provider's range, where
+// the provider's controller reads the annotations (class is the Service's
+// spec.loadBalancerClass).
+func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeoutSeconds int) ([]Finding, error) {
 	field := path + ".annotations"
 	var out []Finding
 	for _, p := range d.Providers {
@@ -106,9 +143,25 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path string, timeoutSeconds
 			out = append(out, warning(field, "provider %s: %s", p.Name, p.Unsupported))
 			continue
 		}
-		if v := node.GetStr(node.Get(metadata, "annotations"), p.NotFor); v != "" && slices.Contains(strings.Fields(p.NotForValues), v) {
-			out = append(out, warning(field+"."+p.NotFor, "provider %s: left unchanged, as %s is %q: %s", p.Name, p.NotFor, v, p.NotForHint))
+		existing := node.Get(metadata, "annotations")
+		if f, ok := p.guard(existing, class, path); !ok {
+			out = append(out, f)
 			continue
+		} else if f.Message != "" {
+			out = append(out, f)
+		}
+		if key := firstPresent(existing, p.Legacy); key != "" {
+			out = append(out, Finding{Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
+				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads, after the new one); nothing added, as a new key would override it",
+				p.Name, key, node.GetStr(existing, key))})
+			continue
+		}
+		if p.Enable != "" {
+			if v := node.GetStr(existing, p.Enable); node.Get(existing, p.Enable) != nil && v != p.EnableValue {
+				out = append(out, Finding{Severity: Info, Field: field + "." + p.Enable, Message: fmt.Sprintf(
+					"provider %s: kept the user's %s: %q; nothing added", p.Name, p.Enable, v)})
+				continue
+			}
 		}
 		annotations, ok := node.EnsureMap(metadata, "annotations")
 		if !ok {
@@ -140,6 +193,43 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path string, timeoutSeconds
 		}
 	}
 	return out, nil
+}
+
+// guard decides whether the provider's controller reads annotations on this
+// Service. When it does not, the finding says who does and what to do; when
+// it only probably does, ok is true and the finding says why it was assumed.
+func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, ok bool) {
+	if class != "" && class != p.Class {
+		if why, ok := p.Elsewhere["class:"+class]; ok {
+			return warning(path+".loadBalancerClass", "provider %s: left unchanged: %s", p.Name, why), false
+		}
+		return warning(path+".loadBalancerClass", "provider %s: left unchanged: the Service's loadBalancerClass %q belongs to another controller, which does not read %s's annotations; set its drain by that controller's own means",
+			p.Name, class, p.Name), false
+	}
+	if p.TypeAnnotation == "" || class != "" {
+		return Finding{}, true
+	}
+	typ := strings.TrimSpace(node.GetStr(annotations, p.TypeAnnotation))
+	if slices.Contains(p.Manages, typ) {
+		if typ == "" && p.Assumed != "" {
+			return Finding{Severity: Info, Field: path + ".annotations", Message: "provider " + p.Name + ": " + p.Assumed}, true
+		}
+		return Finding{}, true
+	}
+	why, known := p.Elsewhere[typ]
+	if !known {
+		why = fmt.Sprintf("graceful does not know which controller manages %s: %q", p.TypeAnnotation, typ)
+	}
+	return warning(path+".annotations."+p.TypeAnnotation, "provider %s: left unchanged: %s", p.Name, why), false
+}
+
+func firstPresent(annotations *yaml.Node, keys []string) string {
+	for _, k := range keys {
+		if node.Get(annotations, k) != nil {
+			return k
+		}
+	}
+	return ""
 }
 
 // mergeAttribute adds key=timeout to a comma-separated attribute list, unless

@@ -1,6 +1,8 @@
 package transformers
 
 import (
+	"strings"
+
 	"github.com/graceful-dev/graceful/internal/node"
 )
 
@@ -41,6 +43,9 @@ func (StopSignal) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		case "":
 			node.Set(lifecycle, "stopSignal", node.NewStr(signal))
 			out = append(out, changed(field, "%s", signal))
+			if why := pid1IsNotApp(pod, c); strings.Contains(why, "shell") {
+				out = append(out, warning(field, "container %q: %s, which receives %s, not the application; start the program with exec", c.Name, why, signal))
+			}
 		default:
 			out = append(out, warning(field, "kept %s of container %q; the %s profile stops with %s", have, c.Name, s.Profile.Name, signal))
 		}

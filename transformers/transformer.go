@@ -66,7 +66,8 @@ type Settings struct {
 	DrainSeconds                  int
 	TerminationGracePeriodSeconds int
 	// GraceFromUser is true when the grace period was set by a rule, not derived.
-	GraceFromUser       bool
+	GraceFromUser bool
+	// ServiceDrainSeconds is a rule's load balancer drain; 0: the pod's grace period.
 	ServiceDrainSeconds int
 	ReplacePreStop      bool
 	// NativeSleep: the target Kubernetes has lifecycle.preStop.sleep.
@@ -88,7 +89,9 @@ type Transformer interface {
 }
 
 // Workload lists the transformers applied to every profiled workload, in order.
-var Workload = []Transformer{PreStop{}, StopSignal{}, GracePeriod{}, Env{}, Readiness{}}
+// Env runs before GracePeriod: a drain time the user set is what the grace
+// period must cover.
+var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, GracePeriod{}, Readiness{}}
 
 func changed(field, format string, args ...any) Finding {
 	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}

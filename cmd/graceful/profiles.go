@@ -17,15 +17,15 @@ func newProfilesCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tLB DRAIN\tIMAGES\tDESCRIPTION")
+			fmt.Fprintln(w, "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tIMAGES\tDESCRIPTION")
 			for _, name := range profiles.Names() {
 				p, _ := profiles.Get(name)
 				images := strings.Join(p.Images, ",")
 				if images == "" {
 					images = "(any)"
 				}
-				fmt.Fprintf(w, "%s\t%ds\t%s\t%ds\t%ds\t%ds\t%s\t%s\n", p.Name, p.PreStopDelaySeconds, p.StopSignal,
-					p.DrainSeconds, p.TerminationGracePeriodSeconds, p.ServiceDrainSeconds, images, p.Description)
+				fmt.Fprintf(w, "%s\t%ds\t%s\t%ds\t%ds\t%s\t%s\n", p.Name, p.PreStopDelaySeconds, p.StopSignal,
+					p.DrainSeconds, p.TerminationGracePeriodSeconds, images, p.Description)
 			}
 			return w.Flush()
 		},
