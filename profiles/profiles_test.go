@@ -19,11 +19,8 @@ func TestBuiltin(t *testing.T) {
 		if err := p.Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		if p.TerminationGracePeriodSeconds < p.PreStopDelaySeconds+p.DrainSeconds {
+		if p.TerminationGracePeriodSeconds < p.PreStopDelaySeconds+p.DrainSeconds+p.HeadroomSeconds {
 			t.Errorf("%s breaks its budget", name)
-		}
-		if p.ServiceDrainSeconds > p.TerminationGracePeriodSeconds {
-			t.Errorf("%s drains the load balancer longer than its pods live", name)
 		}
 	}
 }
@@ -35,14 +32,14 @@ func TestSpecDefaults(t *testing.T) {
 		delay, grace  int
 		signal, check string
 	}{
-		{"tidb", 10, 60, "SIGQUIT", "kill -QUIT 1"},
-		{"nginx", 5, 30, "SIGQUIT", "{binary} -s quit"},
+		{"tidb", 10, 60, "SIGQUIT", "signals PID 1"},
+		{"nginx", 5, 30, "SIGQUIT", "signals PID 1"},
 		{"spring-boot", 30, 60, "SIGTERM", ""},
 		{"generic-http", 5, 30, "SIGTERM", ""},
 	} {
 		p, _ := Get(c.name)
-		if p.PreStopDelaySeconds != c.delay || p.TerminationGracePeriodSeconds != c.grace || p.StopSignal != c.signal || p.StopCommand != c.check {
-			t.Errorf("%s: delay %d grace %d signal %s command %q", c.name, p.PreStopDelaySeconds, p.TerminationGracePeriodSeconds, p.StopSignal, p.StopCommand)
+		if p.PreStopDelaySeconds != c.delay || p.TerminationGracePeriodSeconds != c.grace || p.StopSignal != c.signal || p.SignalPID1 != (c.check != "") {
+			t.Errorf("%s: delay %d grace %d signal %s signals PID 1 %v", c.name, p.PreStopDelaySeconds, p.TerminationGracePeriodSeconds, p.StopSignal, p.SignalPID1)
 		}
 	}
 	spring, _ := Get("spring-boot")
@@ -50,15 +47,10 @@ func TestSpecDefaults(t *testing.T) {
 	for _, e := range spring.Env {
 		env[e.Name] = ExpandEnvValue(e.Value, spring.DrainSeconds)
 	}
-	if env["SERVER_SHUTDOWN"] != "graceful" || env["SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE"] != "30s" {
-		t.Errorf("spring env %v", env)
-	}
-	nginx, _ := Get("nginx")
-	if b := nginx.BinaryFor("docker.io/bitnami/nginx:1.29"); b != "/opt/bitnami/nginx/sbin/nginx" {
-		t.Errorf("bitnami binary %s", b)
-	}
-	if b := nginx.BinaryFor("nginx:1.27"); b != "/usr/sbin/nginx" {
-		t.Errorf("official binary %s", b)
+	// The shutdown phase is grace - delay - headroom: beans close after it.
+	if env["SERVER_SHUTDOWN"] != "graceful" || env["SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE"] != "25s" ||
+		spring.TerminationGracePeriodSeconds-spring.PreStopDelaySeconds-spring.HeadroomSeconds != spring.DrainSeconds || spring.HeadroomSeconds != 5 {
+		t.Errorf("spring env %v, headroom %d", env, spring.HeadroomSeconds)
 	}
 }
 
@@ -69,7 +61,8 @@ func TestParseRejects(t *testing.T) {
 		"negative":       "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: -1\n",
 		"bad signal":     "name: x\nstopSignal: QUIT\n",
 		"reserved name":  "name: none\nstopSignal: SIGTERM\n",
-		"binary missing": "name: x\nstopSignal: SIGQUIT\nstopCommand: '{binary} -s quit'\n",
+		"signal to any":  "name: x\nstopSignal: SIGQUIT\nsignalPID1: true\n",
+		"bad version":    "name: x\nstopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)

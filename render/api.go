@@ -68,6 +68,9 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := r.strictCheck(report); err != nil {
+		return nil, report, err
+	}
 	outputs := make([]Output, len(inputs))
 	for i, in := range inputs {
 		out := Output{Name: in.Name, pieces: make([][]byte, len(perInput[i]))}

@@ -102,28 +102,68 @@ func TestCorpusExpert(t *testing.T) {
 		}
 		return string(out), report
 	}
-	t.Run("ingress-nginx keeps its own hook and 300 s grace", func(t *testing.T) {
+	t.Run("ingress-nginx: the controller is not nginx, so no SIGQUIT, and it says why", func(t *testing.T) {
 		out, report := render(t, "ingress-nginx-chart-lb.yaml", Options{Profile: "nginx", Providers: []string{"aws"}})
 		mustContain(t, out, "/wait-shutdown", "terminationGracePeriodSeconds: 300")
-		mustNotContain(t, out, "nginx -s quit")
-		if !hasWarning(report, "kept the existing preStop hook") {
-			t.Error("no warning for the kept hook")
+		mustNotContain(t, out, "kill -QUIT", "sleep:\n")
+		if !hasWarning(report, `left unchanged: no container image fits the nginx profile`) {
+			t.Error("no notice for the controller left alone")
 		}
-		// The admission Jobs are Helm hooks: the default profile leaves them.
-		mustNotContain(t, out, "sleep:\n")
 	})
-	t.Run("bitnami nginx: main container only, bitnami binary", func(t *testing.T) {
+	t.Run("podinfo with --profile nginx: nothing changes, and it says how to name a container", func(t *testing.T) {
+		out, report := render(t, "podinfo-chart-lb.yaml", Options{Profile: "nginx", Providers: []string{"aws"}})
+		if report.Changed != 0 {
+			t.Errorf("changed %d documents:\n%s", report.Changed, out)
+		}
+		if !hasWarning(report, "annotation graceful.dev/container: NAME") {
+			t.Error("no notice that says how to name the container")
+		}
+	})
+	t.Run("bitnami nginx: main container only, SIGQUIT to PID 1 as its STOPSIGNAL is unknown", func(t *testing.T) {
 		out, _ := render(t, "bitnami-nginx-chart-lb.yaml", Options{Profile: "nginx", Providers: []string{"aws"}})
-		mustContain(t, out, "/opt/bitnami/nginx/sbin/nginx -s quit", "aws-load-balancer-connection-draining-timeout: \"30\"")
-		if n := strings.Count(out, "nginx -s quit"); n != 1 {
+		mustContain(t, out, "sleep 5; kill -QUIT 1; while kill -0 1 2>/dev/null; do sleep 1; done", "aws-load-balancer-connection-draining-timeout: \"30\"")
+		mustNotContain(t, out, "nginx -s quit", "/opt/bitnami/nginx/sbin")
+		if n := strings.Count(out, "kill -QUIT 1"); n != 1 {
 			t.Errorf("want the hook on one container, got %d", n)
 		}
 	})
-	t.Run("ingress-nginx daemonset: aws-lbc merges into existing attributes", func(t *testing.T) {
-		out, _ := render(t, "ingress-nginx-chart-daemonset-aws.yaml", Options{Profile: "generic-http", Providers: []string{"aws-lbc"}})
-		mustContain(t, out, `"preserve_client_ip.enabled=true,deregistration_delay.timeout_seconds=`)
+	t.Run("ingress-nginx daemonset: no target-group attribute on the cloud-provider-aws NLB", func(t *testing.T) {
+		for _, provider := range []string{"aws", "aws-lbc"} {
+			out, report := render(t, "ingress-nginx-chart-daemonset-aws.yaml", Options{Profile: "generic-http", Providers: []string{provider}})
+			mustNotContain(t, out, "preserve_client_ip.enabled=true,deregistration_delay", "connection-draining-enabled: \"true\"\n    service.beta.kubernetes.io/aws-load-balancer-type: nlb")
+			if !hasWarning(report, "cloud-provider-aws manages (service.beta.kubernetes.io/aws-load-balancer-type: nlb)") {
+				t.Errorf("%s: no warning for the NLB", provider)
+			}
+		}
 	})
-	t.Run("tidb-operator charts: lightning and binlog are not tidb", func(t *testing.T) {
+	t.Run("tidb profile on the tidb-operator charts: never the operator, scheduler, webhook, lightning or drainer", func(t *testing.T) {
+		out, report := render(t, "tidb-operator-charts.yaml", Options{Profile: "tidb"})
+		mustNotContain(t, out, "kill -QUIT 1", "preStop")
+		for _, name := range []string{"tidb-admission-webhook", "tidb-controller-manager", "tidb-scheduler", "tidb-lightning", "drainer"} {
+			if !hasWarningFor(report, name, "left unchanged: no container image fits the tidb profile") {
+				t.Errorf("%s: no notice", name)
+			}
+		}
+	})
+	t.Run("generic-http on kube-prometheus-stack: grafana, not its k8s-sidecar containers", func(t *testing.T) {
+		_, report := render(t, "kube-prometheus-stack-chart.yaml", Options{Profile: "generic-http"})
+		for _, e := range report.Entries {
+			if e.Ref.Name != "kps-grafana" || e.Ref.Kind != "Deployment" {
+				continue
+			}
+			for _, f := range e.Findings {
+				if f.Changed && strings.Contains(f.Field, "preStop") && !strings.Contains(f.Field, "containers[name=grafana]") {
+					t.Errorf("hook on %s", f.Field)
+				}
+			}
+			if !strings.Contains(e.Decision, `containers "grafana"`) {
+				t.Errorf("decision %q", e.Decision)
+			}
+			return
+		}
+		t.Error("grafana not found")
+	})
+	t.Run("tidb-operator charts: a rule by image touches nothing either", func(t *testing.T) {
 		out, _ := render(t, "tidb-operator-charts.yaml", Options{Config: &Config{Spec: ConfigSpec{Rules: []Rule{
 			{Match: Match{Images: []string{"pingcap/tidb"}}, Profile: "tidb"}}}}})
 		mustNotContain(t, out, "kill -QUIT 1")
@@ -177,6 +217,17 @@ func mustNotContain(t *testing.T, s string, unwanted ...string) {
 			t.Errorf("output has %q", w)
 		}
 	}
+}
+
+func hasWarningFor(r *Report, name, text string) bool {
+	for _, e := range r.Entries {
+		for _, f := range e.Findings {
+			if strings.Contains(e.Ref.Name, name) && f.Severity == "warning" && strings.Contains(f.Message, text) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hasWarning(r *Report, text string) bool {

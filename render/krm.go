@@ -101,8 +101,20 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 	if err != nil {
 		return failed(docs, err)
 	}
+	for _, f := range report.Notices {
+		results = append(results, node.NewMap("message", f.Message, "severity", string(f.Severity)))
+	}
 	for _, e := range report.Entries {
 		results = append(results, entryResults(e, docs)...)
+	}
+	if err := r.strictCheck(report); err != nil {
+		// --strict: every warning is an error, so kustomize stops.
+		for _, res := range results {
+			if sev := node.Get(res.(*yaml.Node), "severity"); sev != nil && sev.Value == "warning" {
+				sev.Value = "error"
+			}
+		}
+		return results, err
 	}
 	return results, nil
 }

@@ -176,6 +176,8 @@ type run struct {
 	// workloads counts the workloads seen; profiled those a profile applied
 	// to; optedOut those an annotation or rule set to none.
 	workloads, profiled, optedOut int
+	// objects counts the objects read (documents and List items).
+	objects int
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
@@ -310,6 +312,7 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	if err := checkObject(ref, object); err != nil {
 		return false, err
 	}
+	st.objects++
 	if ref.Kind == "Service" {
 		return st.service(d, ref, object), nil
 	}
@@ -637,12 +640,12 @@ func quoteAll(list []string) []string {
 func (st *run) runNotices() {
 	rep := &st.report
 	switch {
-	case rep.Documents == 0:
+	case st.objects == 0:
 		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
-	case st.profiled == 0 && st.optedOut < st.workloads:
+	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
 		if st.workloads == 0 {
-			msg = fmt.Sprintf("no workloads in the input (%d documents), so nothing changed", rep.Documents)
+			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
 		}
 		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Warning, Message: msg})
 	}

@@ -47,8 +47,8 @@ func TestErrorsNameTheDocument(t *testing.T) {
 		"scalar document": {"a: 1\n---\njust text\n", "document 2: a document must be an object"},
 		"list item":       {"kind: List\nitems:\n- 3\n", "document 1 item 1"},
 		"bad template":    {"kind: Deployment\nmetadata: {name: w}\nspec:\n  template: [1]\n", "document 1 Deployment w: spec.template: expected a pod template"},
-		"bad lifecycle":   {"kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    lifecycle: [1]\n", "document 1 Pod p: spec.containers[name=a].lifecycle: expected a mapping"},
-		"bad grace":       {"kind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: soon\n  containers: [{name: a}]\n", `terminationGracePeriodSeconds: expected an integer, found "soon"`},
+		"bad lifecycle":   {"kind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: nginx\n    lifecycle: [1]\n", "document 1 Pod p: spec.containers[name=a].lifecycle: expected a mapping"},
+		"bad grace":       {"kind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: soon\n  containers: [{name: a, image: nginx}]\n", `terminationGracePeriodSeconds: expected an integer, found "soon"`},
 	} {
 		out, _, err := r.RenderStream([]byte(c.in))
 		var docErr *DocumentError

@@ -46,7 +46,7 @@ func TestDrainTimeoutFitsTheProvider(t *testing.T) {
 	} {
 		p, _ := LookupProvider(c.provider)
 		meta := parse(t, c.metadata)
-		if _, err := (ServiceDrain{Providers: []Provider{p}}).Transform(meta, "metadata", c.timeout); err != nil {
+		if _, err := (ServiceDrain{Providers: []Provider{p}}).Transform(meta, "metadata", "", c.timeout); err != nil {
 			t.Fatal(err)
 		}
 		if got := encode(t, meta); !strings.Contains(got, c.want) {
@@ -124,13 +124,148 @@ func TestExecHookOnShelllessImage(t *testing.T) {
 	}
 }
 
-func TestSharedProcessNamespace(t *testing.T) {
+// TestSignalOnlyToAnAppAtPID1: the SIGQUIT-and-wait hook goes only where
+// PID 1 is the application; elsewhere the delay alone and a warning.
+func TestSignalOnlyToAnAppAtPID1(t *testing.T) {
 	tidb, _ := profiles.Get("tidb")
-	s := &Settings{Profile: tidb, PreStopDelaySeconds: 10, DrainSeconds: 50, TerminationGracePeriodSeconds: 60, NativeSleep: true}
-	pod := &Pod{Spec: parse(t, "shareProcessNamespace: true\ncontainers: []"), SpecPath: "spec",
-		Containers: []Container{{Node: parse(t, "name: tidb\n"), Path: "c", Name: "tidb", Image: "pingcap/tidb"}}}
-	found, _ := (PreStop{}).Transform(pod, s)
-	if len(found) != 2 || !strings.Contains(found[1].Message, "pause process") {
-		t.Fatalf("%+v", found)
+	for _, c := range []struct {
+		name, spec, container string
+		signals               bool
+	}{
+		{"image entrypoint", "containers: []", "name: tidb\n", true},
+		{"shared process namespace", "shareProcessNamespace: true\ncontainers: []", "name: tidb\n", false},
+		{"sh -c without exec", "containers: []", "name: tidb\ncommand: [sh, -c, 'sleep 1; /tidb-server']\n", false},
+		{"bash -ec without exec", "containers: []", "name: tidb\ncommand: [/bin/bash]\nargs: [-ec, '/tidb-server']\n", false},
+		{"sh -c exec", "containers: []", "name: tidb\ncommand: [/bin/sh, -c, 'exec /tidb-server --store=tikv']\n", true},
+		{"sh -c ending in exec", "containers: []", "name: tidb\ncommand: [/bin/sh, -c, \"cp a b\\nexec /tidb-server\"]\n", true},
+		{"sh script file", "containers: []", "name: tidb\ncommand: [/bin/sh, /start.sh]\n", false},
+		{"program", "containers: []", "name: tidb\ncommand: [/tidb-server]\n", true},
+	} {
+		s := &Settings{Profile: tidb, PreStopDelaySeconds: 10, DrainSeconds: 50, TerminationGracePeriodSeconds: 60, NativeSleep: true}
+		pod := &Pod{Spec: parse(t, c.spec), SpecPath: "spec",
+			Containers: []Container{{Node: parse(t, c.container), Path: "c", Name: "tidb", Image: "pingcap/tidb"}}}
+		found, _ := (PreStop{}).Transform(pod, s)
+		hook := encode(t, pod.Containers[0].Node)
+		if got := strings.Contains(hook, "kill -QUIT 1"); got != c.signals {
+			t.Errorf("%s: signals %v, want %v:\n%s", c.name, got, c.signals, hook)
+		}
+		warned := len(found) == 2 && found[1].Severity == Warning && strings.Contains(found[1].Message, "gets only the delay")
+		if !c.signals && (!warned || !strings.Contains(hook, "seconds: 10")) {
+			t.Errorf("%s: want the delay and a warning, got %+v\n%s", c.name, found, hook)
+		}
+	}
+}
+
+// TestQuietHookWhereTheImageStopsWithTheSignal: nginx images whose
+// STOPSIGNAL is known to be SIGQUIT get a plain delay; any image graceful
+// cannot be sure of gets the signal-and-wait hook.
+func TestQuietHookWhereTheImageStopsWithTheSignal(t *testing.T) {
+	nginx, _ := profiles.Get("nginx")
+	for image, quiet := range map[string]bool{
+		"nginx":                 true,
+		"nginx:1.27.3":          true,
+		"nginx:1.25-alpine":     true,
+		"nginx:stable":          true,
+		"nginx:mainline-alpine": true,
+		"docker.io/library/nginx:1.27@sha256:abc": true,
+		"nginxinc/nginx-unprivileged:1.27-alpine": true,
+		"nginx:1.18":                       false,
+		"nginx:1.19":                       false,
+		"nginx@sha256:abc":                 false,
+		"mirror.gcr.io/library/nginx:1.27": false,
+		"docker.io/bitnami/nginx:1.29.1":   false,
+		"nginx:my-build":                   false,
+	} {
+		s := &Settings{Profile: nginx, PreStopDelaySeconds: 5, DrainSeconds: 25, TerminationGracePeriodSeconds: 30, NativeSleep: true}
+		pod := &Pod{Spec: parse(t, "containers: []"), SpecPath: "spec",
+			Containers: []Container{{Node: parse(t, "name: web\n"), Path: "c", Name: "web", Image: image}}}
+		found, _ := (PreStop{}).Transform(pod, s)
+		hook := encode(t, pod.Containers[0].Node)
+		if got := strings.Contains(hook, "seconds: 5") && !strings.Contains(hook, "kill"); got != quiet {
+			t.Errorf("%s: quiet %v, want %v: %s", image, got, quiet, hook)
+		}
+		if quiet && !strings.Contains(found[0].Message, "STOPSIGNAL") || !quiet && !strings.Contains(found[0].Message, "kill -QUIT 1; while kill -0 1") {
+			t.Errorf("%s: the summary does not say why: %s", image, found[0].Message)
+		}
+	}
+}
+
+func TestSpringDurations(t *testing.T) {
+	for in, want := range map[string]int{"30s": 30, "1m": 60, "PT30S": 30, "pt1m30s": 90, "30000": 30, "1500ms": 2, "2h": 7200, "P1D": 86400} {
+		if got, ok := ParseSpringDuration(in); !ok || got != want {
+			t.Errorf("%s: %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "ten", "P", "PT", "30x", "${TIMEOUT}"} {
+		if _, ok := ParseSpringDuration(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestSpringKeepsTheUsersTimeout: a timeout set under any spelling is kept,
+// and the budget follows it.
+func TestSpringKeepsTheUsersTimeout(t *testing.T) {
+	spring, _ := profiles.Get("spring-boot")
+	for name, container := range map[string]string{
+		"env":          "env: [{name: SPRING_LIFECYCLE_TIMEOUTPERSHUTDOWNPHASE, value: 1m}]",
+		"argument":     "args: ['--spring.lifecycle.timeout-per-shutdown-phase=60s']",
+		"shell script": "command: [sh, -c, 'exec java -jar app.jar --spring.lifecycle.timeoutPerShutdownPhase=PT1M']",
+		"JVM option":   "env: [{name: JAVA_TOOL_OPTIONS, value: '-Xmx1g -Dspring.lifecycle.timeout-per-shutdown-phase=60000'}]",
+		"JSON":         `env: [{name: SPRING_APPLICATION_JSON, value: '{"spring":{"lifecycle":{"timeout-per-shutdown-phase":"60s"}}}'}]`,
+	} {
+		s := &Settings{Profile: spring, PreStopDelaySeconds: 30, DrainSeconds: 25, TerminationGracePeriodSeconds: 60}
+		pod := &Pod{Spec: parse(t, "containers: []"), SpecPath: "spec",
+			Containers: []Container{{Node: parse(t, "name: app\n"+container), Path: "c", Name: "app", Image: "spring-app"}}}
+		for _, tr := range Workload {
+			if _, err := tr.Transform(pod, s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := encode(t, pod.Containers[0].Node)
+		if strings.Contains(out, "value: 25s") || strings.Count(out, "TIMEOUTPERSHUTDOWNPHASE") > 1 {
+			t.Errorf("%s: the user's timeout was overridden:\n%s", name, out)
+		}
+		if got := GraceSeconds(pod); got != 95 {
+			t.Errorf("%s: grace %d, want 30 + 60 + 5 = 95", name, got)
+		}
+	}
+}
+
+// TestProviderGuards: each provider writes only where its controller reads.
+func TestProviderGuards(t *testing.T) {
+	const typ = "service.beta.kubernetes.io/aws-load-balancer-type"
+	for _, c := range []struct {
+		provider, annotations, class string
+		writes                       bool
+		says                         string
+	}{
+		{"aws", "", "", true, ""},
+		{"aws", typ + ": nlb", "", false, "cloud-provider-aws"},
+		{"aws-lbc", typ + ": nlb", "", false, "cloud-provider-aws"},
+		{"aws", typ + ": external", "", false, "--provider aws-lbc"},
+		{"aws-lbc", typ + ": external", "", true, ""},
+		{"aws-lbc", typ + ": nlb-ip", "", true, ""},
+		{"aws-lbc", "", "service.k8s.aws/nlb", true, ""},
+		{"aws", "", "service.k8s.aws/nlb", false, "--provider aws-lbc"},
+		{"aws-lbc", "", "", true, "assumes the AWS Load Balancer Controller"},
+		{"alibaba", "", "example.com/lb", false, `"example.com/lb"`},
+		{"alibaba", "service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain: \"off\"", "", false, "legacy"},
+		{"alibaba", "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain: \"off\"", "", false, "kept the user's"},
+	} {
+		p, _ := LookupProvider(c.provider)
+		meta := parse(t, "name: a\nannotations: {"+c.annotations+"}")
+		found, err := (ServiceDrain{Providers: []Provider{p}}).Transform(meta, "metadata", c.class, 30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wrote, said := false, c.says == ""
+		for _, f := range found {
+			wrote = wrote || f.Changed
+			said = said || strings.Contains(f.Message, c.says)
+		}
+		if wrote != c.writes || !said {
+			t.Errorf("%s %q %q: wrote %v, findings %+v", c.provider, c.annotations, c.class, wrote, found)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,18 @@ and connection draining on cloud load balancers, by named profile.`,
 		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		// The root takes no arguments; a word is a mistyped command. Cobra
+		// suggests commands only for a root without RunE, so say it here.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return errors.New(msg + "\nRun 'graceful --help' for the commands")
+		},
 		// Without a command, graceful is a KRM function: kustomize runs it
 		// with a ResourceList on stdin and no arguments.
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,6 +65,7 @@ and connection draining on cloud load balancers, by named profile.`,
 			return render.RunFunction(bytes.NewReader(data), cmd.OutOrStdout(), render.Options{})
 		},
 	}
+	root.SuggestionsMinimumDistance = 2
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -61,16 +74,22 @@ and connection draining on cloud load balancers, by named profile.`,
 }
 
 // Exit codes, for hosts that hide stderr (Helm 4): 2 is a manifest graceful
-// cannot read, 1 anything else (flags, config, files).
+// cannot read, 3 warnings that --strict made fatal, 1 anything else (flags,
+// config, files).
 const (
 	exitFailure  = 1
 	exitBadInput = 2
+	exitStrict   = 3
 )
 
 func exitCode(err error) int {
 	var docErr *render.DocumentError
-	if errors.As(err, &docErr) {
+	var strictErr *render.StrictError
+	switch {
+	case errors.As(err, &docErr):
 		return exitBadInput
+	case errors.As(err, &strictErr):
+		return exitStrict
 	}
 	return exitFailure
 }

@@ -11,7 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // renderOptions are the flags of `graceful render`.
@@ -24,7 +26,11 @@ type renderOptions struct {
 	replacePreStop  bool
 	inPlace         bool
 	quiet           bool
-	paths           []string
+	strict          bool
+	// helmPlugin: run by Helm 4 as a post-renderer plugin (plugin.yaml
+	// passes the flag), where the manifests come on stdin.
+	helmPlugin bool
+	paths      []string
 }
 
 func newRenderCmd() *cobra.Command {
@@ -42,7 +48,11 @@ As a Helm 3 post-renderer:
   helm template my-release ./chart --post-renderer ./bin/graceful \
     --post-renderer-args render --post-renderer-args --profile=nginx`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.paths = args
+			paths, err := o.positional(args)
+			if err != nil {
+				return err
+			}
+			o.paths = paths
 			return o.run(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -55,7 +65,58 @@ As a Helm 3 post-renderer:
 	f.BoolVar(&o.replacePreStop, "replace-prestop", false, "replace existing preStop hooks instead of keeping them")
 	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
+	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm 4 and kustomize hide them")
+	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
+	_ = f.MarkHidden(helmPluginFlag)
+	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return append(profiles.Names(), profiles.None), cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("provider", completeList(transformers.ProviderNames()))
+	_ = cmd.RegisterFlagCompletionFunc("kube-version", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"1.29", "1.30", "1.31", "1.32", "1.33", "1.34"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("config", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 	return cmd
+}
+
+const helmPluginFlag = "helm-plugin"
+
+// completeList completes a comma-separated list: after "aws," it offers
+// "aws,alibaba" and so on.
+func completeList(names []string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, typed string) ([]string, cobra.ShellCompDirective) {
+		prefix := ""
+		if i := strings.LastIndexByte(typed, ','); i >= 0 {
+			prefix = typed[:i+1]
+		}
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = prefix + n
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
+}
+
+// positional checks the paths. Under Helm 4 the plugin already runs
+// `graceful render`, so the Helm 3 habit `--post-renderer-args render`
+// arrives as a path named render: it is skipped. Any other path is an error,
+// as a post-renderer reads its manifests from stdin.
+func (o *renderOptions) positional(args []string) ([]string, error) {
+	if !o.helmPlugin {
+		return args, nil
+	}
+	var paths []string
+	for _, a := range args {
+		if a != "render" && a != "-" {
+			paths = append(paths, a)
+		}
+	}
+	if len(paths) > 0 {
+		return nil, fmt.Errorf("as a Helm post-renderer graceful reads the manifests from stdin; remove %q from --post-renderer-args (pass only flags, like --post-renderer-args --profile=nginx)", strings.Join(paths, " "))
+	}
+	return nil, nil
 }
 
 func (o *renderOptions) renderer() (*render.Renderer, error) {
@@ -65,6 +126,7 @@ func (o *renderOptions) renderer() (*render.Renderer, error) {
 		Providers:       o.providers,
 		StopSignalField: o.stopSignalField,
 		ReplacePreStop:  o.replacePreStop,
+		Strict:          o.strict,
 	}
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
@@ -133,6 +195,7 @@ func readInputs(paths []string, stdin io.Reader) ([]render.Input, error) {
 			inputs = append(inputs, render.Input{Data: data})
 			continue
 		}
+		before := len(inputs)
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -150,8 +213,28 @@ func readInputs(paths []string, stdin io.Reader) ([]render.Input, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := hasDocuments(p, inputs[before:]); err != nil {
+			return nil, err
+		}
 	}
 	return inputs, nil
+}
+
+// hasDocuments rejects a path that yields no manifests: a typo in a path
+// must not pass for a chart with nothing to change.
+func hasDocuments(p string, inputs []render.Input) error {
+	if len(inputs) == 0 {
+		return fmt.Errorf("%s: no manifests there (no .yaml, .yml or .json files)", p)
+	}
+	for _, in := range inputs {
+		if render.HasDocuments(in.Data) {
+			return nil
+		}
+	}
+	if len(inputs) == 1 && inputs[0].Name == p {
+		return fmt.Errorf("%s: the file holds no documents", p)
+	}
+	return fmt.Errorf("%s: none of its %d manifest files holds a document", p, len(inputs))
 }
 
 // limitMemory asks the Go runtime to collect harder as the heap nears ten

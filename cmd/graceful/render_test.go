@@ -51,7 +51,7 @@ func TestInPlace(t *testing.T) {
 		t.Errorf("summary: %s", stderr)
 	}
 	read := func(name string) string { data, _ := os.ReadFile(filepath.Join(dir, name)); return string(data) }
-	if !strings.Contains(read("app/deployment.yaml"), "nginx -s quit") {
+	if !strings.Contains(read("app/deployment.yaml"), "seconds: 5") {
 		t.Error("deployment not rewritten")
 	}
 	if !strings.Contains(read("app/service.yml"), "aws-load-balancer-connection-draining-timeout") {
@@ -68,7 +68,7 @@ func TestInPlace(t *testing.T) {
 	if err != nil || again != "" {
 		t.Fatal(err)
 	}
-	if !strings.Contains(read("app/deployment.yaml"), "nginx -s quit") || strings.Count(read("app/deployment.yaml"), "preStop") != 1 {
+	if !strings.Contains(read("app/deployment.yaml"), "seconds: 5") || strings.Count(read("app/deployment.yaml"), "preStop") != 1 {
 		t.Error("second run changed the files")
 	}
 }
