@@ -238,6 +238,17 @@ func (p *Profile) FitsImage(image string) bool {
 	return ImageMatchesAny(image, p.Images)
 }
 
+// HasDrainSetting reports whether the application's drain time is a setting
+// graceful writes (Spring's shutdown phase), so that it follows the budget.
+func (p *Profile) HasDrainSetting() bool {
+	for _, e := range p.Env {
+		if e.Drain {
+			return true
+		}
+	}
+	return false
+}
+
 // ExpandEnvValue fills the {drain} placeholder of a profile env value.
 func ExpandEnvValue(value string, drainSeconds int) string {
 	return strings.ReplaceAll(value, "{drain}", strconv.Itoa(drainSeconds))

@@ -516,9 +516,10 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	set(&s.TerminationGracePeriodSeconds, rule.TerminationGracePeriodSeconds)
 	set(&s.ServiceDrainSeconds, rule.ServiceDrainSeconds)
 	s.GraceFromUser = rule.TerminationGracePeriodSeconds != nil
-	// A rule that sets the grace period but not the drain gives the
-	// application what the delay and the headroom leave.
-	if s.GraceFromUser && rule.DrainSeconds == nil {
+	// Where graceful writes the application's drain time, a rule that sets
+	// the grace period but not the drain gives it what the delay and the
+	// headroom leave (Spring: phase = grace - delay - 5 s).
+	if s.GraceFromUser && rule.DrainSeconds == nil && p.HasDrainSetting() {
 		if d := s.TerminationGracePeriodSeconds - s.PreStopDelaySeconds - p.HeadroomSeconds; d > 0 {
 			s.DrainSeconds = d
 		}

@@ -144,12 +144,12 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 			continue
 		}
 		existing := node.Get(metadata, "annotations")
-		if f, ok := p.guard(existing, class, path); !ok {
-			out = append(out, f)
+		assumed, ok := p.guard(existing, class, path)
+		if !ok {
+			out = append(out, assumed)
 			continue
-		} else if f.Message != "" {
-			out = append(out, f)
 		}
+		before := len(out)
 		if key := firstPresent(existing, p.Legacy); key != "" {
 			out = append(out, Finding{Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
 				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads, after the new one); nothing added, as a new key would override it",
@@ -186,6 +186,10 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 				return nil, err
 			}
 			out = append(out, f...)
+		}
+		if assumed.Message != "" && len(out) > before {
+			// Said only where something was written on the assumption.
+			out = slices.Insert(out, before, assumed)
 		}
 		if p.Requires != "" && node.GetStr(annotations, p.Requires) != p.RequiresValue {
 			out = append(out, warning(field+"."+p.Requires, "provider %s drains only with %s: %q, which graceful does not set because it changes how traffic reaches the pods",
