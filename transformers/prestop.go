@@ -85,7 +85,7 @@ func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary s
 				hint = "--stop-signal-field (Kubernetes 1.33+) has the runtime send " + p.StopSignal + " to the container's own process, or set shareProcessNamespace: false"
 			}
 			notes = append(notes, Finding{Severity: Warning, Message: fmt.Sprintf(
-				"container %q gets only the delay, no %s: %s, so a signal to PID 1 would miss the application and the wait would block for the whole grace period; %s",
+				"container %q gets only the delay, no %s: %s. A signal to PID 1 would miss the application, and the wait would block for the whole grace period; %s",
 				c.Name, p.StopSignal, notPID1, hint)})
 		default:
 			script := fmt.Sprintf("sleep %d; kill -%s 1; %s", delay, signal, waitForExit)
@@ -141,17 +141,47 @@ func pid1IsNotApp(pod *Pod, c Container) string {
 	return fmt.Sprintf("its command is a shell (%s), so PID 1 is the shell", path.Base(argv[0]))
 }
 
-// execsLast reports whether a shell script replaces the shell with its last
-// command (`exec program`), which then is PID 1.
+// execsLast reports whether a shell script replaces the shell with its first
+// or last command (`exec program`), which then is PID 1.
 func execsLast(script string) bool {
-	last := ""
-	for _, line := range strings.FieldsFunc(script, func(r rune) bool { return r == '\n' || r == ';' }) {
-		for _, part := range strings.Split(line, "&&") {
-			if t := strings.TrimSpace(part); t != "" {
-				last = t
-			}
-		}
+	commands := splitCommands(script)
+	if len(commands) == 0 {
+		return false
 	}
-	first := strings.TrimSpace(script)
-	return strings.HasPrefix(last, "exec ") || strings.HasPrefix(first, "exec ")
+	return strings.HasPrefix(commands[0], "exec ") || strings.HasPrefix(commands[len(commands)-1], "exec ")
+}
+
+// splitCommands splits a shell script at newlines, `;` and `&&` outside quotes.
+func splitCommands(script string) []string {
+	var out []string
+	var cur strings.Builder
+	var quote rune
+	flush := func() {
+		if t := strings.TrimSpace(cur.String()); t != "" {
+			out = append(out, t)
+		}
+		cur.Reset()
+	}
+	runes := []rune(script)
+	for i := 0; i < len(runes); i++ {
+		r := runes[i]
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '\'' || r == '"':
+			quote = r
+		case r == '\n' || r == ';':
+			flush()
+			continue
+		case r == '&' && i+1 < len(runes) && runes[i+1] == '&':
+			flush()
+			i++
+			continue
+		}
+		cur.WriteRune(r)
+	}
+	flush()
+	return out
 }

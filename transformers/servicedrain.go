@@ -145,6 +145,14 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 		}
 		existing := node.Get(metadata, "annotations")
 		assumed, ok := p.guard(existing, class, path)
+		if ok && assumed.Message != "" && d.has("aws") {
+			// Both AWS providers and a Service that names neither: the
+			// classic annotations are harmless to the AWS Load Balancer
+			// Controller, a target-group attribute is not to cloud-provider-aws.
+			out = append(out, warning(field, "provider %s: left unchanged: the Service names no controller (no %s, no spec.loadBalancerClass) and --provider aws is given too, so graceful cannot know which one manages it; "+
+				"to have the AWS Load Balancer Controller manage it, set %s: external or spec.loadBalancerClass: service.k8s.aws/nlb", p.Name, awsType, awsType))
+			continue
+		}
 		if !ok {
 			out = append(out, assumed)
 			continue
@@ -152,7 +160,7 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 		before := len(out)
 		if key := firstPresent(existing, p.Legacy); key != "" {
 			out = append(out, Finding{Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
-				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads, after the new one); nothing added, as a new key would override it",
+				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads); nothing added, as a key of the new prefix would override it",
 				p.Name, key, node.GetStr(existing, key))})
 			continue
 		}
@@ -199,15 +207,23 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 	return out, nil
 }
 
+func (d ServiceDrain) has(name string) bool {
+	return slices.ContainsFunc(d.Providers, func(p Provider) bool { return p.Name == name })
+}
+
 // guard decides whether the provider's controller reads annotations on this
 // Service. When it does not, the finding says who does and what to do; when
 // it only probably does, ok is true and the finding says why it was assumed.
 func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, ok bool) {
+	classField := path + ".loadBalancerClass"
+	if path == "metadata" {
+		classField = "spec.loadBalancerClass"
+	}
 	if class != "" && class != p.Class {
 		if why, ok := p.Elsewhere["class:"+class]; ok {
-			return warning(path+".loadBalancerClass", "provider %s: left unchanged: %s", p.Name, why), false
+			return warning(classField, "provider %s: left unchanged: %s", p.Name, why), false
 		}
-		return warning(path+".loadBalancerClass", "provider %s: left unchanged: the Service's loadBalancerClass %q belongs to another controller, which does not read %s's annotations; set its drain by that controller's own means",
+		return warning(classField, "provider %s: left unchanged: the Service's loadBalancerClass %q belongs to another controller, which does not read %s's annotations; set its drain by that controller's own means",
 			p.Name, class, p.Name), false
 	}
 	if p.TypeAnnotation == "" || class != "" {
