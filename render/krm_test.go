@@ -124,3 +124,28 @@ func TestFunctionError(t *testing.T) {
 		t.Fatalf("error %v, results %v", err, results)
 	}
 }
+
+// TestFunctionStrict: with spec.strict, warnings become error results and
+// the function fails, so kustomize stops.
+func TestFunctionStrict(t *testing.T) {
+	in := strings.Replace(resourceList, "profile: nginx", "profile: nginx\n        container: missing", 1)
+	in = strings.Replace(in, "  spec:\n    provider: aws", "  spec:\n    strict: true\n    provider: aws", 1)
+	if !strings.Contains(in, "strict: true") {
+		t.Fatal("test input not rewritten")
+	}
+	var out bytes.Buffer
+	err := RunFunction(strings.NewReader(in), &out, Options{})
+	if err == nil || !strings.Contains(err.Error(), "--strict") {
+		t.Fatalf("error %v", err)
+	}
+	_, results := readBack(t, out.Bytes())
+	found := false
+	for _, r := range results {
+		if strings.Contains(r.Message, `no container named "missing"`) {
+			found = r.Severity == framework.Error
+		}
+	}
+	if !found {
+		t.Errorf("the warning is not an error result: %v", results)
+	}
+}

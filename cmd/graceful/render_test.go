@@ -113,3 +113,66 @@ func TestVersionAndStdinFunction(t *testing.T) {
 		t.Errorf("plain stream without a command: %v", err)
 	}
 }
+
+// TestPathsWithoutManifests: a path that yields no manifests is an error
+// naming it; empty stdin is not (Helm may pass an empty stream) but says so.
+func TestPathsWithoutManifests(t *testing.T) {
+	dir := writeTree(t, map[string]string{"empty/README.md": "# none", "comments.yaml": "# only a comment\n---\n"})
+	for _, p := range []string{filepath.Join(dir, "empty"), filepath.Join(dir, "comments.yaml")} {
+		_, _, err := execute("", "render", "--profile=nginx", p)
+		if err == nil || !strings.Contains(err.Error(), p+": ") || exitCode(err) != exitFailure {
+			t.Errorf("%s: error %v", p, err)
+		}
+	}
+	stdout, stderr, err := execute("", "render", "--profile=nginx")
+	if err != nil || stdout != "" || !strings.Contains(stderr, "no documents in the input") {
+		t.Errorf("empty stdin: %q %q %v", stdout, stderr, err)
+	}
+}
+
+// TestHelmPluginArguments: under Helm 4, plugin.yaml already runs `render`;
+// the Helm 3 habit `--post-renderer-args render` is skipped, a path is refused.
+func TestHelmPluginArguments(t *testing.T) {
+	stdout, _, err := execute(deployment, "render", "--quiet", "--helm-plugin", "render", "--profile=generic-http")
+	if err != nil || !strings.Contains(stdout, "seconds: 5") {
+		t.Errorf("positional render: %v\n%s", err, stdout)
+	}
+	_, _, err = execute(deployment, "render", "--quiet", "--helm-plugin", "./chart")
+	if err == nil || !strings.Contains(err.Error(), `remove "./chart" from --post-renderer-args`) {
+		t.Errorf("path under Helm 4: %v", err)
+	}
+	data, _ := os.ReadFile("../../plugin.yaml")
+	if !strings.Contains(string(data), "--helm-plugin") {
+		t.Error("plugin.yaml does not pass --helm-plugin")
+	}
+}
+
+// TestStrict: warnings fail the run with exit 3 and nothing on stdout.
+func TestStrict(t *testing.T) {
+	stdout, _, err := execute(deployment, "render", "--strict")
+	if err == nil || stdout != "" || exitCode(err) != exitStrict || !strings.Contains(err.Error(), "no workload selected a profile") {
+		t.Errorf("stdout %q, error %v", stdout, err)
+	}
+	if _, _, err := execute(deployment, "render", "--strict", "--profile=nginx"); err != nil {
+		t.Errorf("a run without warnings failed: %v", err)
+	}
+}
+
+// TestSuggestionsAndCompletion: a mistyped command gets a suggestion, and
+// --profile and --provider complete their values.
+func TestSuggestionsAndCompletion(t *testing.T) {
+	if _, _, err := execute("", "rendr"); err == nil || !strings.Contains(err.Error(), "did you mean render?") {
+		t.Errorf("rendr: %v", err)
+	}
+	out, _, err := execute("", "__complete", "render", "--profile", "")
+	if err != nil || !strings.Contains(out, "nginx\n") || !strings.Contains(out, "spring-boot\n") {
+		t.Errorf("profile completion: %q %v", out, err)
+	}
+	out, _, err = execute("", "__complete", "render", "--provider", "aws,")
+	if err != nil || !strings.Contains(out, "aws,aws-lbc\n") {
+		t.Errorf("provider completion: %q %v", out, err)
+	}
+	if out, _, err := execute("", "completion", "bash"); err != nil || !strings.Contains(out, "bash completion") {
+		t.Errorf("completion bash: %v", err)
+	}
+}
