@@ -269,3 +269,20 @@ func TestProviderGuards(t *testing.T) {
 		}
 	}
 }
+
+// TestShelllessHintFitsTheTarget: a user who already targets 1.30+ is not
+// told to use --kube-version 1.30.
+func TestShelllessHintFitsTheTarget(t *testing.T) {
+	tidb, _ := profiles.Get("tidb")
+	for native, want := range map[bool]string{false: "--kube-version 1.30", true: "--stop-signal-field"} {
+		s := &Settings{Profile: tidb, PreStopDelaySeconds: 10, DrainSeconds: 50, TerminationGracePeriodSeconds: 60, NativeSleep: native}
+		pod := &Pod{Spec: parse(t, "containers: []"), SpecPath: "spec",
+			Containers: []Container{{Node: parse(t, "name: tidb\n"), Path: "c", Name: "tidb", Image: "example.com/distroless/pingcap/tidb:v8"}}}
+		found, _ := (PreStop{}).Transform(pod, s)
+		last := found[len(found)-1]
+		if !strings.Contains(last.Message, "shell-less") || !strings.Contains(last.Message, want) ||
+			(native && strings.Contains(last.Message, "--kube-version")) {
+			t.Errorf("native sleep %v: %s", native, last.Message)
+		}
+	}
+}
