@@ -208,6 +208,8 @@ func TestAPIServerAcceptsOutput(t *testing.T) {
 		"spring-boot+alibaba":       {Profile: "spring-boot", Providers: []string{"alibaba"}},
 		"generic-http+stop-signals": {Profile: "generic-http", Providers: []string{"aws"}, KubeVersion: "1.34", StopSignalField: true},
 		"nginx+stop-signals+1.29":   {Profile: "nginx", KubeVersion: "1.34", StopSignalField: true, ReplacePreStop: true},
+		"tidb+huawei":               {Profile: "tidb", Providers: []string{"huawei"}},
+		"generic-http+aws+aws-lbc":  {Profile: "generic-http", Providers: []string{"aws", "aws-lbc", "tencent"}},
 	} {
 		r, err := render.New(opts)
 		if err != nil {

@@ -81,6 +81,19 @@ func TestHelm4Plugin(t *testing.T) {
 		}
 	}
 
+	// The Helm 3 habit: `--post-renderer-args render` arrives as a positional
+	// argument after plugin.yaml's own `render`; graceful skips it.
+	habit := run(t, env, "", helm, "template", "shop", chart, "--post-renderer", "graceful",
+		"--post-renderer-args", "render", "--post-renderer-args", "--profile=nginx").must(t)
+	if !strings.Contains(habit, "seconds: 5") {
+		t.Errorf("--post-renderer-args render under Helm 4:\n%s", habit)
+	}
+	// --strict makes a warning fail the release, as Helm 4 shows no warnings.
+	strict := run(t, env, "", helm, "template", "shop", chart, "--post-renderer", "graceful", "--post-renderer-args", "--strict")
+	if strict.err == nil || !strings.Contains(strict.stderr, `plugin "graceful" exited with error`) {
+		t.Errorf("--strict with no profile selected: %v\n%s", strict.err, strict.stderr)
+	}
+
 	// Helm 4 hides the plugin's stderr: the failure is the exit status.
 	bad := run(t, env, "", helm, "template", "shop", chart, "--post-renderer", "graceful",
 		"--post-renderer-args", "--profile=ngnix")

@@ -13,7 +13,7 @@ func TestKustomizeExecFunction(t *testing.T) {
 	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
 	out := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", "examples/kustomize").must(t)
 	golden(t, "kustomize.yaml", out)
-	for _, want := range []string{"namespace: shop", "nginx -s quit", "aws-load-balancer-connection-draining-timeout"} {
+	for _, want := range []string{"namespace: shop", "seconds: 5", "aws-load-balancer-connection-draining-timeout"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("kustomize output lacks %q", want)
 		}
@@ -26,7 +26,7 @@ func TestKustomizeExecFunction(t *testing.T) {
 	// The same function config drives the CLI.
 	cli := run(t, nil, "", graceful, "render", "--quiet", "--config", "examples/kustomize/graceful.yaml",
 		"examples/kustomize/resources.yaml").must(t)
-	if !strings.Contains(cli, "nginx -s quit") || !strings.Contains(cli, "aws-load-balancer-connection-draining-timeout") {
+	if !strings.Contains(cli, "seconds: 5") || !strings.Contains(cli, "aws-load-balancer-connection-draining-timeout") {
 		t.Errorf("graceful render --config did not apply the function config:\n%s", cli)
 	}
 }
