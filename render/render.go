@@ -663,6 +663,9 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 	}
 	selector := node.Labels(node.Get(spec, "selector"))
 	if len(selector) == 0 {
+		st.record(d, Entry{Ref: ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{
+			Severity: transformers.Info, Field: "spec.selector",
+			Message: "no selector, so graceful cannot tell which pods it serves; add the drain annotations yourself"}}})
 		return false
 	}
 	svc := lbService{doc: d, ref: ref, selector: selector}
