@@ -81,16 +81,22 @@ func ParseConfig(data []byte) (*Config, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("the config is empty; want a %s %s", ConfigAPIVersion, ConfigKind)
 	}
-	if errs := checkShape(doc.Content[0], reflect.TypeOf(Config{}), ""); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	shapeErrs := checkShape(doc.Content[0], reflect.TypeOf(Config{}), "")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	dec.KnownFields(len(shapeErrs) == 0)
 	var c Config
 	if err := dec.Decode(&c); err != nil {
+		var typeErr *yaml.TypeError
+		if len(shapeErrs) == 0 || !errors.As(err, &typeErr) {
+			return nil, err
+		}
+		// The shape errors say it in the user's words; what did decode is
+		// still validated, so every problem is reported at once.
+	}
+	if err := errors.Join(append(shapeErrs, c.Validate())...); err != nil {
 		return nil, err
 	}
-	return &c, c.Validate()
+	return &c, nil
 }
 
 // checkShape compares a YAML tree with the Go type it decodes into, by the
