@@ -42,9 +42,6 @@ type Provider struct {
 	TypeAnnotation string
 	Manages        []string
 	Elsewhere      map[string]string
-	// Assumed is said when the Service has neither class nor type annotation
-	// and the provider's controller is assumed to own it.
-	Assumed string
 }
 
 const awsType = "service.beta.kubernetes.io/aws-load-balancer-type"
@@ -78,10 +75,16 @@ var Providers = map[string]Provider{
 		Attributes: "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes", AttributeKey: "deregistration_delay.timeout_seconds",
 		Min: 0, Max: 3600,
 		Class:          "service.k8s.aws/nlb",
-		TypeAnnotation: awsType, Manages: []string{"external", "nlb-ip", ""},
-		Elsewhere: map[string]string{"nlb": fmt.Sprintf(awsNLB, awsType)},
-		Assumed: "the Service names no controller (no " + awsType + ", no spec.loadBalancerClass): with --provider aws-lbc graceful assumes the AWS Load Balancer Controller manages it, as its webhook does for new Services; " +
-			"if cloud-provider-aws manages it instead, this attribute makes it stop updating the load balancer: use --provider aws there",
+		TypeAnnotation: awsType, Manages: []string{"external", "nlb-ip"},
+		Elsewhere: map[string]string{
+			"nlb": fmt.Sprintf(awsNLB, awsType),
+			// The controller's webhook may give such a Service its class when
+			// it is created, but the manifest cannot tell, and a classic load
+			// balancer of cloud-provider-aws stops being updated when it
+			// meets a target-group attribute.
+			"": "the Service names no controller (no " + awsType + ", no spec.loadBalancerClass), so graceful cannot know that the AWS Load Balancer Controller manages it; " +
+				"say so with " + awsType + ": external or spec.loadBalancerClass: service.k8s.aws/nlb (or use --provider aws for a classic load balancer)",
+		},
 	},
 	"tencent": {
 		Name:   "tencent",
@@ -144,20 +147,10 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 			continue
 		}
 		existing := node.Get(metadata, "annotations")
-		assumed, ok := p.guard(existing, class, path)
-		if ok && assumed.Message != "" && d.has("aws") {
-			// Both AWS providers and a Service that names neither: the
-			// classic annotations are harmless to the AWS Load Balancer
-			// Controller, a target-group attribute is not to cloud-provider-aws.
-			out = append(out, warning(field, "provider %s: left unchanged: the Service names no controller (no %s, no spec.loadBalancerClass) and --provider aws is given too, so graceful cannot know which one manages it; "+
-				"to have the AWS Load Balancer Controller manage it, set %s: external or spec.loadBalancerClass: service.k8s.aws/nlb", p.Name, awsType, awsType))
+		if notHere, ok := p.guard(existing, class, path); !ok {
+			out = append(out, notHere)
 			continue
 		}
-		if !ok {
-			out = append(out, assumed)
-			continue
-		}
-		before := len(out)
 		if key := firstPresent(existing, p.Legacy); key != "" {
 			out = append(out, Finding{Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
 				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads); nothing added, as a key of the new prefix would override it",
@@ -195,10 +188,6 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 			}
 			out = append(out, f...)
 		}
-		if assumed.Message != "" && len(out) > before {
-			// Said only where something was written on the assumption.
-			out = slices.Insert(out, before, assumed)
-		}
 		if p.Requires != "" && node.GetStr(annotations, p.Requires) != p.RequiresValue {
 			out = append(out, warning(field+"."+p.Requires, "provider %s drains only with %s: %q, which graceful does not set because it changes how traffic reaches the pods",
 				p.Name, p.Requires, p.RequiresValue))
@@ -207,13 +196,9 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 	return out, nil
 }
 
-func (d ServiceDrain) has(name string) bool {
-	return slices.ContainsFunc(d.Providers, func(p Provider) bool { return p.Name == name })
-}
-
 // guard decides whether the provider's controller reads annotations on this
-// Service. When it does not, the finding says who does and what to do; when
-// it only probably does, ok is true and the finding says why it was assumed.
+// Service. When it does not, or graceful cannot know, the finding says who
+// does and what to do.
 func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, ok bool) {
 	classField := path + ".loadBalancerClass"
 	if path == "metadata" {
@@ -231,16 +216,17 @@ func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, 
 	}
 	typ := strings.TrimSpace(node.GetStr(annotations, p.TypeAnnotation))
 	if slices.Contains(p.Manages, typ) {
-		if typ == "" && p.Assumed != "" {
-			return Finding{Severity: Info, Field: path + ".annotations", Message: "provider " + p.Name + ": " + p.Assumed}, true
-		}
 		return Finding{}, true
 	}
 	why, known := p.Elsewhere[typ]
 	if !known {
 		why = fmt.Sprintf("graceful does not know which controller manages %s: %q", p.TypeAnnotation, typ)
 	}
-	return warning(path+".annotations."+p.TypeAnnotation, "provider %s: left unchanged: %s", p.Name, why), false
+	field := path + ".annotations"
+	if typ != "" {
+		field += "." + p.TypeAnnotation
+	}
+	return warning(field, "provider %s: left unchanged: %s", p.Name, why), false
 }
 
 func firstPresent(annotations *yaml.Node, keys []string) string {

@@ -41,8 +41,8 @@ func TestDrainTimeoutFitsTheProvider(t *testing.T) {
 		{"huawei", "name: a", 600, `connection-drain-timeout: "300"`},
 		{"aws", "name: a", 0, `connection-draining-timeout: "1"`},
 		{"aws", "annotations:\n  service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout: \"120\"", 30, `connection-draining-timeout: "120"`},
-		{"aws-lbc", "annotations:\n  service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: a=b, deregistration_delay.timeout_seconds=7", 30, "a=b, deregistration_delay.timeout_seconds=7\n"},
-		{"aws-lbc", "annotations:\n  service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: 'a=b'", 30, "'a=b,deregistration_delay.timeout_seconds=30'"},
+		{"aws-lbc", "annotations:\n  service.beta.kubernetes.io/aws-load-balancer-type: external\n  service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: a=b, deregistration_delay.timeout_seconds=7", 30, "a=b, deregistration_delay.timeout_seconds=7\n"},
+		{"aws-lbc", "annotations:\n  service.beta.kubernetes.io/aws-load-balancer-type: external\n  service.beta.kubernetes.io/aws-load-balancer-target-group-attributes: 'a=b'", 30, "'a=b,deregistration_delay.timeout_seconds=30'"},
 	} {
 		p, _ := LookupProvider(c.provider)
 		meta := parse(t, c.metadata)
@@ -248,7 +248,7 @@ func TestProviderGuards(t *testing.T) {
 		{"aws-lbc", typ + ": nlb-ip", "", true, ""},
 		{"aws-lbc", "", "service.k8s.aws/nlb", true, ""},
 		{"aws", "", "service.k8s.aws/nlb", false, "--provider aws-lbc"},
-		{"aws-lbc", "", "", true, "assumes the AWS Load Balancer Controller"},
+		{"aws-lbc", "", "", false, "cannot know that the AWS Load Balancer Controller manages it"},
 		{"alibaba", "", "example.com/lb", false, `"example.com/lb"`},
 		{"alibaba", "service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain: \"off\"", "", false, "legacy"},
 		{"alibaba", "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain: \"off\"", "", false, "kept the user's"},
