@@ -3,6 +3,7 @@ package patches
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -88,10 +89,11 @@ func smp(key string, in, out any) (patch any, changed bool, err error) {
 	}
 }
 
-// smpKeyedList patches a list merged by name: changed entries by name, new
-// entries first (where kustomize puts them). Anything else (an entry
-// removed, entries reordered, a new entry after the existing ones) is not
-// expressible.
+// smpKeyedList patches a list merged by name. kustomize's merge puts the
+// patch's entries first, in the patch's order, then the entries only the
+// object has: so the patch lists every entry up to the last one that
+// changed or is new (an unchanged one by its name alone). An entry removed
+// or existing entries reordered cannot be expressed.
 func smpKeyedList(in, out []any) (any, bool, error) {
 	inNames, ok := names(in)
 	if !ok {
@@ -105,44 +107,46 @@ func smpKeyedList(in, out []any) (any, bool, error) {
 	for i, n := range inNames {
 		inIndex[n] = i
 	}
-	added := 0
-	for added < len(outNames) {
-		if _, existed := inIndex[outNames[added]]; existed {
-			break
+	var kept []string
+	for _, n := range outNames {
+		if _, existed := inIndex[n]; existed {
+			kept = append(kept, n)
 		}
-		added++
 	}
-	// The rest must be exactly the existing entries, in their order.
-	if len(outNames)-added != len(inNames) {
+	if !slices.Equal(kept, inNames) {
 		return nil, false, errNotSMP
 	}
 	var p []any
-	for i := 0; i < added; i++ {
-		p = append(p, out[i])
-	}
-	for i := added; i < len(out); i++ {
-		if outNames[i] != inNames[i-added] {
-			return nil, false, errNotSMP
-		}
-		d, changed, err := smp("", in[i-added], out[i])
-		if err != nil {
-			return nil, false, err
-		}
-		if !changed {
+	last := -1
+	for i, n := range outNames {
+		j, existed := inIndex[n]
+		if !existed {
+			p = append(p, out[i])
+			last = len(p)
 			continue
 		}
 		entry := newMapping()
-		entry.set("name", outNames[i])
-		dm, ok := d.(*mapping)
-		if !ok {
-			return nil, false, errNotSMP
+		entry.set("name", n)
+		d, changed, err := smp("", in[j], out[i])
+		if err != nil {
+			return nil, false, err
 		}
-		for _, k := range dm.keys {
-			entry.set(k, dm.vals[k])
+		if changed {
+			dm, ok := d.(*mapping)
+			if !ok {
+				return nil, false, errNotSMP
+			}
+			for _, k := range dm.keys {
+				entry.set(k, dm.vals[k])
+			}
+			last = len(p) + 1
 		}
 		p = append(p, entry)
 	}
-	return p, true, nil
+	if last < 0 {
+		return nil, false, errNotSMP
+	}
+	return p[:last], true, nil
 }
 
 // names are the `name`s of a list of objects; ok is false unless every
