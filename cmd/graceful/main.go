@@ -57,6 +57,7 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd())
+	asKubectlPlugin(root, os.Args[0])
 	return root
 }
 
