@@ -208,7 +208,8 @@ var patchesCorpusOptions = map[string][]string{
 }
 
 // TestPatchesCorpus: the same proof on real rendered charts, for the Flux
-// shape (the golden cases prove the other two). CustomResourceDefinitions
+// shape (the golden cases prove the other two), each file split into
+// streams kustomize can load (see corpusStreams). CustomResourceDefinitions
 // are left out: render never changes them, no patch can select them (a
 // target names a kind), and kustomize takes 10 s per build of Argo CD's.
 func TestPatchesCorpus(t *testing.T) {
@@ -222,7 +223,9 @@ func TestPatchesCorpus(t *testing.T) {
 	for name, args := range patchesCorpusOptions {
 		for _, f := range files {
 			t.Run(name+"/"+filepath.Base(f), func(t *testing.T) {
-				provePatches(t, withoutCRDs(t, readFile(t, f)), args, "flux")
+				for _, stream := range corpusStreams(t, readFile(t, f)) {
+					provePatches(t, stream, args, "flux")
+				}
 			})
 		}
 	}
@@ -249,10 +252,17 @@ func dropNulls(v any) any {
 	return v
 }
 
-func withoutCRDs(t *testing.T, stream string) string {
+// corpusStreams leaves out CustomResourceDefinitions and splits a corpus
+// file that concatenates several examples into streams without duplicate
+// objects (kustomize, and so Flux, refuses those): each document goes to
+// the first stream that does not have its objects yet.
+func corpusStreams(t *testing.T, stream string) []string {
 	t.Helper()
-	var out strings.Builder
-	enc := yaml.NewEncoder(&out)
+	type chunk struct {
+		ids  map[string]bool
+		text strings.Builder
+	}
+	var chunks []*chunk
 	dec := yaml.NewDecoder(strings.NewReader(stream))
 	for {
 		var doc yaml.Node
@@ -263,127 +273,48 @@ func withoutCRDs(t *testing.T, stream string) string {
 		if err != nil {
 			t.Skipf("not YAML that kustomize reads: %v", err)
 		}
-		var meta struct{ Kind string }
-		if doc.Decode(&meta) == nil && meta.Kind == "CustomResourceDefinition" {
+		type meta struct {
+			APIVersion string `yaml:"apiVersion"`
+			Kind       string `yaml:"kind"`
+			Metadata   struct{ Name, Namespace string }
+		}
+		var m struct {
+			meta  `yaml:",inline"`
+			Items []meta `yaml:"items"`
+		}
+		if doc.Decode(&m) != nil || m.Kind == "CustomResourceDefinition" {
 			continue
 		}
+		objs := append([]meta{m.meta}, m.Items...)
+		if m.Items != nil {
+			objs = m.Items
+		}
+		var ids []string
+		for _, o := range objs {
+			ids = append(ids, o.APIVersion+"/"+o.Kind+"/"+o.Metadata.Namespace+"/"+o.Metadata.Name)
+		}
+		var into *chunk
+		for _, c := range chunks {
+			if !slices.ContainsFunc(ids, func(id string) bool { return c.ids[id] }) {
+				into = c
+				break
+			}
+		}
+		if into == nil {
+			into = &chunk{ids: map[string]bool{}}
+			chunks = append(chunks, into)
+		}
+		for _, id := range ids {
+			into.ids[id] = true
+		}
+		into.text.WriteString("---\n")
+		enc := yaml.NewEncoder(&into.text)
 		must(t, enc.Encode(&doc))
+		must(t, enc.Close())
 	}
-	must(t, enc.Close())
-	return out.String()
-}
-
-// TestPatchesReplaceHandler: a preStop handler replaced by one of another
-// type (exec -> sleep) must not come out as both, and a CRD (no schema in
-// kustomize: it replaces lists whole) gets a JSON patch that keeps the
-// other containers and env vars.
-func TestPatchesReplaceHandler(t *testing.T) {
-	input := `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  template:
-    spec:
-      containers:
-        - name: sidecar
-          image: envoy
-        - name: app
-          image: example/app
-          env:
-            - {name: A, value: "1"}
-          lifecycle:
-            preStop:
-              exec:
-                command: [sh, -c, "sleep 1"]
----
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: web
-  namespace: shop
-spec:
-  template:
-    spec:
-      containers:
-        - name: sidecar
-          image: envoy
-        - name: app
-          image: example/app
-          env:
-            - {name: A, value: "1"}
-`
-	for _, profile := range []string{"generic-http", "spring-boot"} {
-		args := []string{"--profile=" + profile, "--replace-prestop", "--kube-version=1.31", "--config=" + writeTemp(t, `apiVersion: graceful.dev/v1alpha1
-kind: GracefulShutdown
-metadata: {name: x}
-spec:
-  rules:
-    - match: {}
-      profile: `+profile+`
-      container: app
-`)}
-		if n := provePatches(t, input, args, "flux", "kustomize", "output-dir"); n != 2 {
-			t.Errorf("%s: want 2 patches, got %d", profile, n)
-		}
+	streams := make([]string, len(chunks))
+	for i, c := range chunks {
+		streams[i] = c.text.String()
 	}
-}
-
-func writeTemp(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "f.yaml")
-	must(t, os.WriteFile(p, []byte(text), 0o644))
-	return p
-}
-
-// TestPatchesCheck: --check passes on the committed output, names what is
-// stale when the chart changed, and ignores a user's own patches.
-func TestPatchesCheck(t *testing.T) {
-	chart := readFile(t, "../../examples/manifests/web.yaml")
-	block, _, err := execute(chart, "patches", "-q", "--profile=nginx", "--provider=aws")
-	must(t, err)
-	// A HelmRelease as a user commits it: graceful's block pasted under
-	// spec, next to a patch of their own.
-	indented := "  " + strings.ReplaceAll(strings.TrimSpace(block), "\n", "\n  ")
-	release := writeTemp(t, `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata: {name: web}
-spec:
-  interval: 10m
-`+indented+`
-    - kustomize:
-        patches:
-          - target: {kind: Deployment, name: web}
-            patch: |
-              - op: add
-                path: /metadata/labels/team
-                value: shop
-`)
-	_, stderr, err := execute(chart, "patches", "--profile=nginx", "--provider=aws", "--check", release)
-	if err != nil {
-		t.Fatalf("fresh patches reported stale: %v\n%s", err, stderr)
-	}
-	// The chart now has a second container; the Service is gone.
-	changed := strings.Replace(chart, "      containers:\n", "      containers:\n        - name: log\n          image: busybox\n", 1)
-	changed = changed[:strings.Index(changed, "---\napiVersion: v1\nkind: Service")]
-	_, stderr, err = execute(changed, "patches", "--profile=nginx", "--provider=aws", "--check", release)
-	if !errors.Is(err, errStale) {
-		t.Fatalf("want stale, got %v\n%s", err, stderr)
-	}
-	for _, want := range []string{"stale: Deployment web (apps/v1)", "no longer needed: Service web (v1)"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("--check output lacks %q:\n%s", want, stderr)
-		}
-	}
-	// --output-dir is checked as a directory.
-	dir := t.TempDir()
-	_, _, err = execute(chart, "patches", "--profile=nginx", "--provider=aws", "--output-dir", dir)
-	must(t, err)
-	if _, stderr, err = execute(chart, "patches", "--profile=nginx", "--provider=aws", "--check", dir); err != nil {
-		t.Errorf("--check DIR: %v\n%s", err, stderr)
-	}
-	if _, _, err = execute(chart, "patches", "--profile=spring-boot", "--check", dir); !errors.Is(err, errStale) {
-		t.Errorf("--check DIR with another profile: want stale, got %v", err)
-	}
+	return streams
 }
