@@ -97,6 +97,12 @@ func diff(before, after []object) ([]Patch, error) {
 	if len(before) != len(after) {
 		return nil, fmt.Errorf("render returned %d objects for %d", len(after), len(before))
 	}
+	// Objects by kind and name: a target's name matches exactly one name
+	// (it is quoted), and no namespace in a target matches every namespace.
+	byName := map[string][]int{}
+	for i, o := range before {
+		byName[o.kind()+"/"+o.name()] = append(byName[o.kind()+"/"+o.name()], i)
+	}
 	var ps []Patch
 	for i := range before {
 		in, out := before[i], after[i]
@@ -112,8 +118,8 @@ func diff(before, after []object) ([]Patch, error) {
 		}
 		// kustomize applies a patch to every object its target selects:
 		// it must select this object only.
-		for j, other := range before {
-			if j != i && selects(p.Target, other) {
+		for _, j := range byName[in.kind()+"/"+in.name()] {
+			if other := before[j]; j != i && selects(p.Target, other) {
 				return nil, fmt.Errorf("%s: %s is also %s: a kustomize target cannot tell them apart", in.where, other.where, p.Target)
 			}
 		}
