@@ -2,7 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 
-.PHONY: build example test unit tools bench fmt clean
+.PHONY: build example test unit tools bench fmt clean image
 
 ## build: the graceful binary, bin/graceful
 build:
@@ -16,13 +16,18 @@ example: build
 test: build
 	hack/test.sh
 
+## image: the KRM function image, an OCI layout tar holding only the static binary
+image:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/graceful-static ./cmd/graceful
+	$(GO) run ./hack/fnimage -binary bin/graceful-static -name ghcr.io/graceful-dev/graceful:$(VERSION) -o bin/graceful-image.tar
+
 ## unit: the tests that need no external binary
 unit:
 	$(GO) test ./...
 
 ## tools: build the pinned tools into .cache/tools
 tools:
-	hack/tools.sh helm3 helm4 kustomize kube-apiserver etcd
+	hack/tools.sh helm3 helm4 kustomize kube-apiserver kubectl etcd containerd
 
 ## bench: Go benchmarks and whole-process timings against peer tools
 bench: build

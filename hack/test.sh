@@ -12,13 +12,15 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 
-hack/tools.sh helm3 helm4 kustomize kube-apiserver etcd >/dev/null
+hack/tools.sh helm3 helm4 kustomize kube-apiserver kubectl etcd containerd >/dev/null
 GRACEFUL_BIN="$PWD/bin/graceful"
 GRACEFUL_HELM3=$(hack/tools.sh path helm3)
 GRACEFUL_HELM4=$(hack/tools.sh path helm4)
 GRACEFUL_KUSTOMIZE=$(hack/tools.sh path kustomize)
 GRACEFUL_KUBE_APISERVER=$(hack/tools.sh path kube-apiserver)
 GRACEFUL_ETCD=$(hack/tools.sh path etcd)
-export GRACEFUL_BIN GRACEFUL_HELM3 GRACEFUL_HELM4 GRACEFUL_KUSTOMIZE GRACEFUL_KUBE_APISERVER GRACEFUL_ETCD
+GRACEFUL_KUBECTL=$(hack/tools.sh path kubectl)
+GRACEFUL_CONTAINERD=$(hack/tools.sh path containerd)
+export GRACEFUL_BIN GRACEFUL_HELM3 GRACEFUL_HELM4 GRACEFUL_KUSTOMIZE GRACEFUL_KUBE_APISERVER GRACEFUL_ETCD GRACEFUL_KUBECTL GRACEFUL_CONTAINERD
 
 go test -count=1 ./...

@@ -6,7 +6,7 @@
 #   hack/tools.sh path TOOL          print the path of one TOOL (build if missing)
 #   hack/tools.sh versions           print "TOOL VERSION" for each Go-built tool
 #
-# TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd all
+# TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd containerd all
 # ("all", the default, is every Go-built tool; etcd is separate because it is
 # installed with apt-get: Debian's etcd-server package).
 #
@@ -196,12 +196,36 @@ etcd_path() {
   echo "$p"
 }
 
+# containerd (with ctr and runc beside it) is not built either: Debian's
+# containerd and runc packages, installed when containerd is missing. The
+# function-image test runs its own containerd with it.
+containerd_path() {
+  local p
+  if p="$(command -v containerd 2>/dev/null)" && command -v runc >/dev/null; then
+    echo "$p"
+    return
+  fi
+  local sudo=()
+  if [[ $(id -u) != 0 ]]; then
+    command -v sudo >/dev/null || die "containerd is not on PATH and we are not root: install Debian's containerd and runc"
+    sudo=(sudo)
+  fi
+  log "installing Debian packages containerd runc"
+  {
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends containerd runc
+  } >&2
+  p="$(command -v containerd 2>/dev/null)" || die "containerd installed but not on PATH"
+  echo "$p"
+}
+
 run_tool() {
   case "$1" in
     etcd) etcd_path ;;
+    containerd) containerd_path ;;
     all) for t in "${ALL_TOOLS[@]}"; do build_tool "$t"; done ;;
     helm3 | helm4 | kustomize | kube-apiserver | kubectl) build_tool "$1" ;;
-    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} etcd all)" ;;
+    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} etcd containerd all)" ;;
   esac
 }
 

@@ -69,7 +69,8 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRenderCmd(), newProfilesCmd())
+	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd())
+	asKubectlPlugin(root, os.Args[0])
 	return root
 }
 

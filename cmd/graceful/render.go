@@ -57,12 +57,7 @@ As a Helm 3 post-renderer:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides; list them with: graceful profiles")
-	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
-	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
-	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
-	f.BoolVar(&o.stopSignalField, "stop-signal-field", false, "set lifecycle.stopSignal (feature gate ContainerStopSignals, Kubernetes 1.33+) instead of sending the signal from the hook")
-	f.BoolVar(&o.replacePreStop, "replace-prestop", false, "replace existing preStop hooks instead of keeping them")
+	o.addSelectionFlags(f)
 	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
 	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm 4 and kustomize hide them")

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/graceful-dev/graceful/render"
+)
+
+// addSelectionFlags registers the flags that decide what render changes;
+// `render` and `patches` share them.
+func (o *renderOptions) addSelectionFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides; list them with: graceful profiles")
+	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
+	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
+	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
+	f.BoolVar(&o.stopSignalField, "stop-signal-field", false, "set lifecycle.stopSignal (feature gate ContainerStopSignals, Kubernetes 1.33+) instead of sending the signal from the hook")
+	f.BoolVar(&o.replacePreStop, "replace-prestop", false, "replace existing preStop hooks instead of keeping them")
+}
