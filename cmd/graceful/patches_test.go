@@ -159,7 +159,7 @@ func provePatches(t *testing.T, input string, args []string, shapes ...string) (
 			t.Fatal(err)
 		}
 		ps := patchList(t, out)
-		if patches = len(ps); patches == 0 && !cmp.Equal(want, objectsOf(t, input)) {
+		if patches = len(ps); patches == 0 && rendered != input {
 			t.Fatalf("%s: render changed objects, but there are no patches:\n%s", shape, out)
 		}
 		compare(shape, kustomizeAsFlux(t, input, ps))
@@ -190,6 +190,9 @@ func TestPatchesGolden(t *testing.T) {
 			var args []string
 			if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
 				args = strings.Fields(string(data))
+			}
+			if slices.Contains(args, "--helm-plugin") {
+				t.Skip("a case of graceful as a Helm 4 plugin, which only renders")
 			}
 			if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
 				args = append(args, "--config", filepath.Join(dir, "config.yaml"))
