@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +60,76 @@ type Profile struct {
 	// the grace period (Spring closes its beans after the shutdown phase).
 	HeadroomSeconds       int  `yaml:"headroomSeconds,omitempty"`
 	RequireReadinessProbe bool `yaml:"requireReadinessProbe,omitempty"`
+	// NoLoadBalancerDrain, when set, says why the profile's pods take no
+	// load balancer connection drain (a database, a queue worker): their
+	// clients do not come through one, or reconnect on their own.
+	NoLoadBalancerDrain string `yaml:"noLoadBalancerDrain,omitempty"`
+	// ForbiddenSignals stop the application abruptly (Caddy exits at once on
+	// SIGQUIT): graceful never sends them and warns where the container does.
+	ForbiddenSignals []string `yaml:"forbiddenSignals,omitempty"`
+	// Requires are conditions a container must show in its manifest for the
+	// profile to be safe (uWSGI's --die-on-term); a container that does not
+	// is left unchanged, with the condition's message.
+	Requires []Condition `yaml:"requires,omitempty"`
+	// UnsafeWhen are conditions that make the profile unsafe (node started
+	// by npm, which does not pass the stop signal on); such a container is
+	// left unchanged, with the condition's message.
+	UnsafeWhen []Condition `yaml:"unsafeWhen,omitempty"`
+	// Notes are what the user may need to set in the application itself,
+	// where graceful cannot set it without owning its configuration.
+	Notes []string `yaml:"notes,omitempty"`
+	// Sources are where each fact the profile relies on was read, one line each.
+	Sources []string `yaml:"sources,omitempty"`
+}
+
+// Condition is something graceful can see in a container's manifest: its
+// command and args, or an env var. It holds when either does.
+type Condition struct {
+	// Command is a regular expression matched against the container's
+	// command and args, joined by spaces.
+	Command string `yaml:"command,omitempty"`
+	// Env is the name of an env var the container sets to a value other
+	// than "", "0" or "false".
+	Env     string `yaml:"env,omitempty"`
+	Message string `yaml:"message"`
+
+	command *regexp.Regexp
+}
+
+// Holds reports whether the container's argv or env shows the condition.
+func (c *Condition) Holds(argv []string, env map[string]string) bool {
+	if c.command != nil && c.command.MatchString(strings.Join(argv, " ")) {
+		return true
+	}
+	if c.Env != "" {
+		switch v, ok := env[c.Env]; {
+		case !ok, v == "", v == "0", strings.EqualFold(v, "false"):
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// Unsafe says why the profile cannot be applied to a container with this
+// command and args (argv) and env, or "" when it can.
+func (p *Profile) Unsafe(argv []string, env map[string]string) string {
+	for i := range p.UnsafeWhen {
+		if c := &p.UnsafeWhen[i]; c.Holds(argv, env) {
+			return c.Message
+		}
+	}
+	for i := range p.Requires {
+		if c := &p.Requires[i]; !c.Holds(argv, env) {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+// Forbids reports whether signal is one the profile must never send.
+func (p *Profile) Forbids(signal string) bool {
+	return slices.Contains(p.ForbiddenSignals, signal)
 }
 
 // ImageStopSignal is a set of images whose STOPSIGNAL is known: the
@@ -70,7 +142,9 @@ type ImageStopSignal struct {
 	Registries []string `yaml:"registries"`
 	Tags       []string `yaml:"tags,omitempty"`
 	MinVersion string   `yaml:"minVersion,omitempty"`
-	Signal     string   `yaml:"signal"`
+	// TagPattern, a shell glob, narrows the tags to a variant (php's *fpm*).
+	TagPattern string `yaml:"tagPattern,omitempty"`
+	Signal     string `yaml:"signal"`
 	// Source says where the STOPSIGNAL was read, for the next reader.
 	Source string `yaml:"source,omitempty"`
 }
@@ -168,12 +242,43 @@ func (p *Profile) Validate() error {
 	if !IsSignal(p.StopSignal) {
 		return fmt.Errorf("stopSignal %q is not a signal name like SIGTERM", p.StopSignal)
 	}
+	for _, sig := range p.ForbiddenSignals {
+		if !IsSignal(sig) {
+			return fmt.Errorf("forbiddenSignals: %q is not a signal name like SIGQUIT", sig)
+		}
+	}
+	if p.Forbids(p.StopSignal) {
+		return fmt.Errorf("stopSignal %s is one of forbiddenSignals", p.StopSignal)
+	}
+	for _, list := range []struct {
+		field string
+		conds []Condition
+	}{{"requires", p.Requires}, {"unsafeWhen", p.UnsafeWhen}} {
+		for i := range list.conds {
+			c := &list.conds[i]
+			if (c.Command == "" && c.Env == "") || c.Message == "" {
+				return fmt.Errorf("%s[%d]: needs a command or an env, and a message", list.field, i)
+			}
+			if c.Command != "" {
+				re, err := regexp.Compile(c.Command)
+				if err != nil {
+					return fmt.Errorf("%s[%d].command: %w", list.field, i, err)
+				}
+				c.command = re
+			}
+		}
+	}
 	if p.SignalPID1 && len(p.Images) == 0 {
 		return fmt.Errorf("signalPID1 needs images: a signal goes only to the application it is meant for")
 	}
 	for i, k := range p.ImageStopSignals {
 		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
 			return fmt.Errorf("imageStopSignals[%d]: needs images, registries and a signal", i)
+		}
+		if k.TagPattern != "" {
+			if _, err := path.Match(k.TagPattern, ""); err != nil {
+				return fmt.Errorf("imageStopSignals[%d].tagPattern: %w", i, err)
+			}
 		}
 		if k.MinVersion != "" {
 			if _, ok := parseVersion(k.MinVersion); !ok {
@@ -233,6 +338,10 @@ func Lookup(name string) (*Profile, error) {
 	return nil, fmt.Errorf("unknown profile %q%s (known: %s, or %s to skip)", name, hint, strings.Join(Names(), ", "), None)
 }
 
+// TakesLoadBalancerDrain reports whether the profile's pods get the load
+// balancer connection drain.
+func (p *Profile) TakesLoadBalancerDrain() bool { return p.NoLoadBalancerDrain == "" }
+
 // FitsImage reports whether image is one the profile is meant for.
 func (p *Profile) FitsImage(image string) bool {
 	return ImageMatchesAny(image, p.Images)
@@ -254,11 +363,24 @@ func ExpandEnvValue(value string, drainSeconds int) string {
 	return strings.ReplaceAll(value, "{drain}", strconv.Itoa(drainSeconds))
 }
 
-// ImageMatchesAny reports whether image matches one of the patterns.
+// ImageMatchesAny reports whether image matches one of the patterns. A
+// pattern may end in :TAG, a glob the tag must match ("php:*fpm*"; an image
+// without a tag is :latest).
 func ImageMatchesAny(image string, patterns []string) bool {
-	repo := Repository(image)
+	if image == "" {
+		return false
+	}
+	ref := ParseImage(image)
+	tag := ref.Tag
+	if tag == "" {
+		tag = "latest"
+	}
 	for _, p := range patterns {
-		if ImageMatches(repo, p) {
+		repoPattern, tagPattern, hasTag := strings.Cut(p, ":")
+		if !ImageMatches(ref.Repository, repoPattern) {
+			continue
+		}
+		if ok, _ := path.Match(tagPattern, tag); !hasTag || ok {
 			return true
 		}
 	}
