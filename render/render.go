@@ -148,6 +148,7 @@ type podSummary struct {
 	// drainSeconds is the load balancer drain the workload wants, capped by
 	// how long its pods live.
 	drainSeconds int
+	profile      *profiles.Profile
 }
 
 // lbService is a load balancer Service waiting for pass 2. Its tree is kept
@@ -447,6 +448,8 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		entry.Decision += ", containers " + containerNames(pod.Containers)
 	}
 	entry.Findings = append(entry.Findings, notes...)
+	pod.Containers, notes = safeContainers(pod.Containers, dec.profile)
+	entry.Findings = append(entry.Findings, notes...)
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
@@ -473,7 +476,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	}
 	if labels := w.podLabels(); len(labels) > 0 {
 		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels,
-			drainSeconds: drainSeconds})
+			drainSeconds: drainSeconds, profile: dec.profile})
 	}
 	return entry, nil
 }
@@ -589,6 +592,51 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 			p.Name, strings.Join(p.Images, ", "), containerNames(chosen), servingReason(all, chosen), ContainerAnnotation)}}
 }
 
+// safeContainers drops the containers the profile cannot be made safe for
+// from their manifest alone (uWSGI without die-on-term, node under npm),
+// saying what to change.
+func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transformers.Container, []transformers.Finding) {
+	var safe []transformers.Container
+	var notes []transformers.Finding
+	for _, c := range cs {
+		if why := p.Unsafe(containerArgv(c), containerEnv(c)); why != "" {
+			notes = append(notes, transformers.Finding{Severity: transformers.Warning, Field: c.Path,
+				Message: fmt.Sprintf("container %q left unchanged: %s", c.Name, why)})
+			continue
+		}
+		safe = append(safe, c)
+	}
+	return safe, notes
+}
+
+// containerArgv is a container's command and args.
+func containerArgv(c transformers.Container) []string {
+	var argv []string
+	for _, field := range []string{"command", "args"} {
+		if seq := node.Get(c.Node, field); node.IsSeq(seq) {
+			for _, a := range seq.Content {
+				argv = append(argv, a.Value)
+			}
+		}
+	}
+	return argv
+}
+
+// containerEnv is a container's env values; one set from elsewhere (valueFrom) counts as set.
+func containerEnv(c transformers.Container) map[string]string {
+	env := map[string]string{}
+	if seq := node.Get(c.Node, "env"); node.IsSeq(seq) {
+		for _, item := range seq.Content {
+			value := node.GetStr(item, "value")
+			if node.Get(item, "valueFrom") != nil {
+				value = "(valueFrom)"
+			}
+			env[node.GetStr(item, "name")] = value
+		}
+	}
+	return env
+}
+
 // servingContainers are the containers that declare a port, else the first.
 func servingContainers(all []transformers.Container) []transformers.Container {
 	var out []transformers.Container
@@ -692,15 +740,26 @@ func (st *run) drainServices() error {
 	}
 	for _, svc := range st.services {
 		timeout, matched := 0, false
+		var undrained *profiles.Profile
 		for _, i := range byLabel[anyLabelKey(svc.ref.Namespace, svc.selector)] {
 			p := st.pods[i]
 			if !selects(svc.selector, p.labels) {
+				continue
+			}
+			if !p.profile.TakesLoadBalancerDrain() {
+				undrained = p.profile
 				continue
 			}
 			if !matched || p.drainSeconds < timeout {
 				timeout = p.drainSeconds
 			}
 			matched = true
+		}
+		if !matched && undrained != nil {
+			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{
+				Severity: transformers.Info, Field: "spec.selector",
+				Message: fmt.Sprintf("its pods run the %s profile, which takes no load balancer drain: %s", undrained.Name, undrained.NoLoadBalancerDrain)}}})
+			continue
 		}
 		if !matched {
 			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{

@@ -91,7 +91,7 @@ type Transformer interface {
 // Workload lists the transformers applied to every profiled workload, in order.
 // Env runs before GracePeriod: a drain time the user set is what the grace
 // period must cover.
-var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, GracePeriod{}, Readiness{}}
+var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, GracePeriod{}, Readiness{}, Forbidden{}}
 
 func changed(field, format string, args ...any) Finding {
 	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}
