@@ -65,7 +65,9 @@ func printProfiles(out io.Writer) error {
 
 // printProfile shows one profile with everything an SRE needs to check its reasoning.
 func printProfile(out io.Writer, p *profiles.Profile) {
-	line := func(label, format string, args ...any) { fmt.Fprintf(out, "%-22s %s\n", label+":", fmt.Sprintf(format, args...)) }
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(out, "%-22s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
 	line("profile", "%s", p.Name)
 	line("description", "%s", p.Description)
 	images := strings.Join(p.Images, ", ")
