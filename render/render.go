@@ -441,7 +441,8 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		return entry, nil
 	}
 	s := st.settings(dec.profile, dec.rule)
-	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster(), Batch: w.batch}
+	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
+		StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
 	if len(pod.Containers) > 0 {
@@ -637,8 +638,12 @@ func containerEnv(c transformers.Container) map[string]string {
 	return env
 }
 
-// servingContainers are the containers that declare a port, else the first.
+// servingContainers are the containers that declare a port, else the first;
+// never an injected Istio proxy.
 func servingContainers(all []transformers.Container) []transformers.Container {
+	if i := slices.IndexFunc(all, func(c transformers.Container) bool { return c.Name == transformers.IstioProxy }); i >= 0 && len(all) > 1 {
+		all = slices.Delete(slices.Clone(all), i, i+1)
+	}
 	var out []transformers.Container
 	for _, c := range all {
 		if ports := node.Get(c.Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
