@@ -22,6 +22,10 @@ import (
 // None is the profile name that opts a workload out.
 const None = "none"
 
+// Auto is the profile name that picks, for each workload, the built-in profile
+// whose image patterns fit its containers.
+const Auto = "auto"
+
 // Profile is one application's cure: how long to wait, how to stop, how long to
 // give it, and which in-app settings make it stop gracefully.
 type Profile struct {
@@ -219,7 +223,7 @@ func Parse(data []byte) (*Profile, error) {
 
 // Validate checks that the profile is usable and keeps its own budget.
 func (p *Profile) Validate() error {
-	if p.Name == "" || p.Name == None {
+	if p.Name == "" || p.Name == None || p.Name == Auto {
 		return fmt.Errorf("name %q is not allowed", p.Name)
 	}
 	for _, n := range []struct {
@@ -335,7 +339,19 @@ func Lookup(name string) (*Profile, error) {
 	if near := suggest.Nearest(name, Names()); near != "" {
 		hint = "; did you mean " + near + "?"
 	}
-	return nil, fmt.Errorf("unknown profile %q%s (known: %s, or %s to skip)", name, hint, strings.Join(Names(), ", "), None)
+	return nil, fmt.Errorf("unknown profile %q%s (known: %s, %s to pick by image, or %s to skip)", name, hint, strings.Join(Names(), ", "), Auto, None)
+}
+
+// FittingImage returns the built-in profiles whose image patterns fit image,
+// sorted by name. Profiles without patterns (generic-http) fit nothing.
+func FittingImage(image string) []*Profile {
+	var out []*Profile
+	for _, name := range Names() {
+		if p := builtin[name]; len(p.Images) > 0 && p.FitsImage(image) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // TakesLoadBalancerDrain reports whether the profile's pods get the load

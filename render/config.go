@@ -225,7 +225,7 @@ func (c *Config) Validate() error {
 	if c.APIVersion != ConfigAPIVersion || c.Kind != ConfigKind {
 		add("apiVersion/kind", fmt.Errorf("got %q/%q, want apiVersion: %s, kind: %s", c.APIVersion, c.Kind, ConfigAPIVersion, ConfigKind))
 	}
-	if c.Spec.Profile != "" {
+	if c.Spec.Profile != "" && c.Spec.Profile != profiles.Auto {
 		_, err := profiles.Lookup(c.Spec.Profile)
 		add("spec.profile", err)
 	}

@@ -56,6 +56,8 @@ type Renderer struct {
 	stopSignalField bool
 	replacePreStop  bool
 	strict          bool
+	// auto: --profile auto, a profile by image for each workload.
+	auto bool
 }
 
 // New validates the options.
@@ -67,7 +69,8 @@ func New(opts Options) (*Renderer, error) {
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
-	if name != "" && name != profiles.None {
+	r.auto = name == profiles.Auto
+	if name != "" && name != profiles.None && !r.auto {
 		p, err := profiles.Lookup(name)
 		if err != nil {
 			return nil, fmt.Errorf("--profile: %w", err)
@@ -384,6 +387,9 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		if name == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
+		if name == profiles.Auto {
+			return autoProfile(w, reason), nil
+		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
 			return decision{}, &DocumentError{Ref: w.ref, Field: "metadata.annotations." + ProfileAnnotation, Err: err}
@@ -402,14 +408,64 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		p, _ := profiles.Get(rule.Profile) // validated with the config
 		return decision{profile: p, rule: rule, reason: reason}, nil
 	}
-	if st.defaultProfile == nil {
+	if st.defaultProfile == nil && !st.auto {
 		return decision{}, nil
 	}
 	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
 		return decision{reason: "a Helm hook (" + helmHookAnnotation + ": " + hook + ")",
 			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
 	}
+	if st.auto {
+		return autoProfile(w, "--profile auto"), nil
+	}
 	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
+}
+
+// autoProfile picks the profile whose image patterns fit the workload's
+// containers. Where containers fit different profiles, the one of the
+// containers that serve traffic wins; a workload no profile fits, or one
+// that stays ambiguous, is left alone with a note: a wrong profile's signal
+// can kill another program, and generic-http is not a guess worth making.
+func autoProfile(w *workload, reason string) decision {
+	if w.isTidbCluster() {
+		p, _ := profiles.Get("tidb")
+		return decision{profile: p, reason: reason + ": a TidbCluster"}
+	}
+	all := w.containers()
+	fits := func(cs []transformers.Container) (names []string, byName map[string]*profiles.Profile, why []string) {
+		byName = map[string]*profiles.Profile{}
+		for _, c := range cs {
+			for _, p := range profiles.FittingImage(c.Image) {
+				if byName[p.Name] == nil {
+					names = append(names, p.Name)
+				}
+				byName[p.Name] = p
+				why = append(why, fmt.Sprintf("image %s fits %s", c.Image, p.Name))
+			}
+		}
+		return names, byName, why
+	}
+	names, byName, why := fits(all)
+	switch len(names) {
+	case 0:
+		return decision{reason: reason + ": no profile fits the images " + containerImages(all),
+			note: fmt.Sprintf("left alone; if a profile fits, name it with the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)}
+	case 1:
+		return decision{profile: byName[names[0]], reason: reason + ": " + strings.Join(why, ", ")}
+	}
+	// The serving container's profile wins, unless another container fits a
+	// profile that needs a delay too (php-fpm behind nginx): that one would
+	// stop while the server still takes requests for it.
+	serving, servingByName, servingWhy := fits(servingContainers(all))
+	if len(serving) == 1 {
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == serving[0] })
+		delayed := slices.ContainsFunc(others, func(n string) bool { return byName[n].PreStopDelaySeconds > 0 })
+		if !delayed {
+			return decision{profile: servingByName[serving[0]], reason: reason + ": " + strings.Join(servingWhy, ", ") + ", the container that serves traffic; others fit " + strings.Join(others, ", ")}
+		}
+	}
+	return decision{reason: reason + ": containers fit " + strings.Join(names, " and "),
+		note: fmt.Sprintf("left alone: the containers fit several profiles (%s), and one profile's delay on one container would let the other stop under it; choose with the annotation %s: NAME and %s: NAME", strings.Join(why, ", "), ProfileAnnotation, ContainerAnnotation)}
 }
 
 // workload runs the transformers on a workload and records what its pods need
@@ -445,12 +501,12 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
-	if len(pod.Containers) > 0 {
-		entry.Decision += ", containers " + containerNames(pod.Containers)
-	}
 	entry.Findings = append(entry.Findings, notes...)
 	pod.Containers, notes = safeContainers(pod.Containers, dec.profile)
 	entry.Findings = append(entry.Findings, notes...)
+	if len(pod.Containers) > 0 {
+		entry.Decision += ", containers " + containerNames(pod.Containers)
+	}
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
@@ -698,6 +754,9 @@ func (st *run) runNotices() {
 		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
 	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		if st.auto {
+			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		}
 		if st.workloads == 0 {
 			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
 		}

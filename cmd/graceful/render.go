@@ -57,7 +57,7 @@ As a Helm 3 post-renderer:
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides; list them with: graceful profiles")
+	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides (auto: picked by image); list them with: graceful profiles")
 	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
 	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
 	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
@@ -69,7 +69,7 @@ As a Helm 3 post-renderer:
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
 	_ = f.MarkHidden(helmPluginFlag)
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return append(profiles.Names(), profiles.None), cobra.ShellCompDirectiveNoFileComp
+		return append(profiles.Names(), profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeList(transformers.ProviderNames()))
 	_ = cmd.RegisterFlagCompletionFunc("kube-version", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
