@@ -176,23 +176,27 @@ func TestImageFits(t *testing.T) {
 	}
 }
 
-// TestConditions: the "never" conditions of uwsgi and node.
+// TestConditions: node's "never" (a package manager in front of node), and
+// "requires" as a profile file may use it.
 func TestConditions(t *testing.T) {
-	uwsgi, _ := Get("uwsgi")
 	node, _ := Get("node")
+	needs, err := Parse([]byte("name: x\nstopSignal: SIGTERM\nrequires: [{command: '(^|\\s)--die-on-term(\\s|=|$)', env: UWSGI_DIE_ON_TERM, message: m}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		p      *Profile
 		argv   []string
 		env    map[string]string
 		unsafe bool
 	}{
-		{uwsgi, []string{"uwsgi", "--ini", "app.ini"}, nil, true},
-		{uwsgi, nil, nil, true},
-		{uwsgi, []string{"uwsgi", "--ini", "app.ini", "--die-on-term"}, nil, false},
-		{uwsgi, []string{"uwsgi", "--die-on-term=true"}, nil, false},
-		{uwsgi, []string{"uwsgi", "--die-on-termination"}, nil, true},
-		{uwsgi, []string{"uwsgi"}, map[string]string{"UWSGI_DIE_ON_TERM": "true"}, false},
-		{uwsgi, []string{"uwsgi"}, map[string]string{"UWSGI_DIE_ON_TERM": "false"}, true},
+		{needs, []string{"uwsgi", "--ini", "app.ini"}, nil, true},
+		{needs, nil, nil, true},
+		{needs, []string{"uwsgi", "--ini", "app.ini", "--die-on-term"}, nil, false},
+		{needs, []string{"uwsgi", "--die-on-term=true"}, nil, false},
+		{needs, []string{"uwsgi", "--die-on-termination"}, nil, true},
+		{needs, []string{"uwsgi"}, map[string]string{"UWSGI_DIE_ON_TERM": "true"}, false},
+		{needs, []string{"uwsgi"}, map[string]string{"UWSGI_DIE_ON_TERM": "false"}, true},
 		{node, []string{"npm", "start"}, nil, true},
 		{node, []string{"sh", "-c", "cd /app && yarn run start"}, nil, true},
 		{node, []string{"/usr/local/bin/npm", "run-script", "start"}, nil, true},

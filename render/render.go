@@ -518,6 +518,10 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		}
 		entry.Findings = append(entry.Findings, found...)
 	}
+	for _, n := range dec.profile.Notes {
+		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Info,
+			Message: "the " + dec.profile.Name + " profile: " + n})
+	}
 	// Connections cannot outlive the pod, and a shorter drain cuts requests
 	// the pod is still finishing: the pod's grace period, unless a rule says.
 	drainSeconds := transformers.GraceSeconds(pod)
