@@ -43,11 +43,14 @@ def start(argv, **kw):
 
 
 def stop(p):
-    if p.poll() is None:
+    """Kills the process group: the server and its workers. Twice, as a
+    master may fork a worker while the first kill arrives."""
+    for _ in range(2):
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        time.sleep(0.2)
     p.wait(timeout=5)
 
 
@@ -87,9 +90,22 @@ def exited(p, timeout):
         return "still running"
 
 
+def port_free(port, timeout=10):
+    """Waits until nothing listens on port: a trial must not talk to the
+    dying server of the one before."""
+    end = time.time() + timeout
+    while time.time() < end:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"port {port} still in use")
+
+
 def trial(name, argv, port, sig, request, signal_group=False, env=None):
     """Starts the server, sends one slow request, the signal at SIGNAL_AT,
     and reports the request's outcome and whether the server exited."""
+    port_free(port)
     p = start(argv, env=env)
     try:
         if not wait_port(port):
@@ -221,6 +237,7 @@ def caddy():
         """)
     env = dict(os.environ, HOME=work, XDG_DATA_HOME=work, XDG_CONFIG_HOME=work)
     for sig in (signal.SIGTERM, signal.SIGQUIT):
+        port_free(18085)
         p = subprocess.Popen(["caddy", "run", "--config", cfg, "--adapter", "caddyfile"], env=env, cwd=work,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         stop_after = p
@@ -237,12 +254,70 @@ def caddy():
             stop(stop_after)
 
 
+def puma():
+    write("config.ru", f"""
+        run lambda {{ |env| sleep {SLOW}; [200, {{}}, ["done"]] }}
+        """)
+    for mode, extra in (("single", []), ("cluster", ["-w", "2"])):
+        yield trial("puma", ["puma", "-b", "tcp://127.0.0.1:18086", *extra, os.path.join(work, "config.ru")], 18086, signal.SIGTERM,
+                    lambda: http_get(18086, "/")) + f"   ({mode} mode)"
+
+
+def pid1(p):
+    """The host PID of the process unshare --fork runs as PID 1 of its namespace."""
+    end = time.time() + 5
+    while time.time() < end:
+        try:
+            children = open(f"/proc/{p.pid}/task/{p.pid}/children").read().split()
+            if children:
+                return int(children[0])
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("no PID 1 found")
+
+
+def as_pid1(name, argv, port, sig, label):
+    """Runs argv as PID 1 of a new PID namespace, as a container runtime does,
+    and signals it from outside, as the runtime does. Each call takes its own
+    port: a server killed by the previous one may still hold its port."""
+    port_free(port)
+    p = start(["unshare", "--pid", "--fork", "--mount-proc", *argv], env=dict(os.environ, PORT=str(port)))
+    try:
+        if not wait_port(port):
+            return f"{name:9} {sig.name:8} did not start"
+        result = {}
+        t = threading.Thread(target=lambda: result.update(r=http_get(port, "/")))
+        t.start()
+        time.sleep(SIGNAL_AT)
+        os.kill(pid1(p), sig)
+        t.join(SLOW + 10)
+        return f"{name:9} {sig.name:8} request: {result.get('r', 'no answer'):10} server: {exited(p, SLOW + 5)}   {label}"
+    finally:
+        stop(p)
+
+
+def node():
+    server = """
+        const http = require("http");
+        const server = http.createServer((req, res) => setTimeout(() => res.end("done"), %d));
+        server.listen(Number(process.env.PORT), "127.0.0.1");
+        %s
+        """
+    write("bare.js", server % (SLOW * 1000, ""))
+    write("handler.js", server % (SLOW * 1000, 'process.on("SIGTERM", () => server.close(() => process.exit(0)));'))
+    write("package.json", '{"name": "proof", "version": "1.0.0", "scripts": {"start": "node handler.js"}}\n')
+    yield as_pid1("node", ["node", os.path.join(work, "bare.js")], 18087, signal.SIGTERM, "PID 1, no SIGTERM handler")
+    yield as_pid1("node", ["node", os.path.join(work, "handler.js")], 18088, signal.SIGTERM, "PID 1, server.close() on SIGTERM")
+    yield as_pid1("node", ["npm", "--prefix", work, "start"], 18089, signal.SIGTERM, "npm start as PID 1, app with the handler")
+
+
 def main():
     only = sys.argv[1:]  # names of checks to run, e.g. php_fpm; all by default
     backend = slow_backend()
     try:
         for check, binary in ((haproxy, "haproxy"), (apache, "apache2"), (php_fpm, "php-fpm8.2"), (gunicorn, "gunicorn"),
-                              (uwsgi, "uwsgi"), (caddy, "caddy")):
+                              (uwsgi, "uwsgi"), (caddy, "caddy"), (puma, "puma"), (node, "node")):
             if only and check.__name__ not in only:
                 continue
             if shutil.which(binary) is None:
