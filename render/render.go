@@ -388,7 +388,7 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 			return decision{reason: reason, optedOut: true}, nil
 		}
 		if name == profiles.Auto {
-			return autoProfile(w, reason), nil
+			return autoProfile(w, reason+": auto"), nil
 		}
 		p, err := profiles.Lookup(name)
 		if err != nil {

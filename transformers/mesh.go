@@ -105,7 +105,8 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	if merged {
 		how += ", added to the existing value"
 	}
-	f := changed(field, "%s: the classic Istio sidecar stays for the delay %d s + drain %d s instead of its default 5 s, so the application keeps its outbound calls while it drains",
+	f := changed(field, "%s: the classic Istio sidecar stays for the delay %d s + drain %d s instead of its default 5 s, so the application keeps its outbound calls while it drains; "+
+		"the proxy waits that long on every stop (proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS: \"true\" lets it leave when its connections end)",
 		how, s.PreStopDelaySeconds, s.DrainSeconds)
 	f.Proposed = text
 	return []Finding{f}, nil
