@@ -79,11 +79,47 @@ type Profile struct {
 	// by npm, which does not pass the stop signal on); such a container is
 	// left unchanged, with the condition's message.
 	UnsafeWhen []Condition `yaml:"unsafeWhen,omitempty"`
+	// DrainFlags read the application's own drain time where the user set it
+	// on the command line (sidekiq -t 60): the grace period is then budgeted
+	// around it.
+	DrainFlags []DrainFlag `yaml:"drainFlags,omitempty"`
 	// Notes are what the user may need to set in the application itself,
 	// where graceful cannot set it without owning its configuration.
 	Notes []string `yaml:"notes,omitempty"`
 	// Sources are where each fact the profile relies on was read, one line each.
 	Sources []string `yaml:"sources,omitempty"`
+}
+
+// DrainFlag is a command-line setting that holds the application's drain time in seconds.
+type DrainFlag struct {
+	// Pattern is a regular expression with one group, the seconds, matched
+	// against the command and args joined by spaces, or against Env's value.
+	Pattern string `yaml:"pattern"`
+	// Env, when set, is the env var whose value holds the flags (GUNICORN_CMD_ARGS).
+	Env string `yaml:"env,omitempty"`
+
+	pattern *regexp.Regexp
+}
+
+// Seconds returns the drain the flag sets, if the container sets it.
+func (d *DrainFlag) Seconds(argv []string, env map[string]string) (seconds int, spelling string, ok bool) {
+	text := strings.Join(argv, " ")
+	if d.Env != "" {
+		text = env[d.Env]
+	}
+	m := d.pattern.FindStringSubmatch(text)
+	if m == nil {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n > MaxDrainSeconds {
+		return 0, "", false
+	}
+	spelling = strings.TrimSpace(m[0])
+	if d.Env != "" {
+		spelling = d.Env + ": " + spelling
+	}
+	return n, spelling, true
 }
 
 // Condition is something graceful can see in a container's manifest: its
@@ -271,6 +307,14 @@ func (p *Profile) Validate() error {
 				c.command = re
 			}
 		}
+	}
+	for i := range p.DrainFlags {
+		d := &p.DrainFlags[i]
+		re, err := regexp.Compile(d.Pattern)
+		if err != nil || re.NumSubexp() != 1 {
+			return fmt.Errorf("drainFlags[%d].pattern: needs a regular expression with one group (the seconds): %v", i, err)
+		}
+		d.pattern = re
 	}
 	if p.SignalPID1 && len(p.Images) == 0 {
 		return fmt.Errorf("signalPID1 needs images: a signal goes only to the application it is meant for")

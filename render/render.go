@@ -660,7 +660,7 @@ func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transfo
 	var safe []transformers.Container
 	var notes []transformers.Finding
 	for _, c := range cs {
-		if why := p.Unsafe(containerArgv(c), containerEnv(c)); why != "" {
+		if why := p.Unsafe(transformers.ContainerArgv(c), transformers.ContainerEnv(c)); why != "" {
 			notes = append(notes, transformers.Finding{Severity: transformers.Warning, Field: c.Path,
 				Message: fmt.Sprintf("container %q left unchanged: %s", c.Name, why)})
 			continue
@@ -668,34 +668,6 @@ func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transfo
 		safe = append(safe, c)
 	}
 	return safe, notes
-}
-
-// containerArgv is a container's command and args.
-func containerArgv(c transformers.Container) []string {
-	var argv []string
-	for _, field := range []string{"command", "args"} {
-		if seq := node.Get(c.Node, field); node.IsSeq(seq) {
-			for _, a := range seq.Content {
-				argv = append(argv, a.Value)
-			}
-		}
-	}
-	return argv
-}
-
-// containerEnv is a container's env values; one set from elsewhere (valueFrom) counts as set.
-func containerEnv(c transformers.Container) map[string]string {
-	env := map[string]string{}
-	if seq := node.Get(c.Node, "env"); node.IsSeq(seq) {
-		for _, item := range seq.Content {
-			value := node.GetStr(item, "value")
-			if node.Get(item, "valueFrom") != nil {
-				value = "(valueFrom)"
-			}
-			env[node.GetStr(item, "name")] = value
-		}
-	}
-	return env
 }
 
 // servingContainers are the containers that declare a port, else the first;

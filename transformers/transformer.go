@@ -93,9 +93,9 @@ type Transformer interface {
 }
 
 // Workload lists the transformers applied to every profiled workload, in order.
-// Env runs before GracePeriod and Mesh: a drain time the user set is what
-// the grace period and the sidecar must cover.
-var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, GracePeriod{}, Readiness{}, Forbidden{}, Mesh{}}
+// Env and DrainFlag run before GracePeriod and Mesh: a drain time the user
+// set is what the grace period and the sidecar must cover.
+var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, DrainFlag{}, GracePeriod{}, Readiness{}, Forbidden{}, Mesh{}}
 
 func changed(field, format string, args ...any) Finding {
 	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}

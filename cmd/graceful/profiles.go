@@ -104,6 +104,13 @@ func printProfile(out io.Writer, p *profiles.Profile) {
 	for _, c := range p.UnsafeWhen {
 		line("left alone when", "%s", c.Message)
 	}
+	for _, d := range p.DrainFlags {
+		where := "command and args"
+		if d.Env != "" {
+			where = "env " + d.Env
+		}
+		line("drain read from", "%s matching %s", where, d.Pattern)
+	}
 	for _, e := range p.Env {
 		line("sets env", "%s=%s", e.Name, e.Value)
 	}
