@@ -237,7 +237,7 @@ func (c *Config) Validate() error {
 	add("spec.provider", err)
 	for i, r := range c.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		if r.Profile != profiles.None {
+		if r.Profile != profiles.None && r.Profile != profiles.Auto {
 			_, err := profiles.Lookup(r.Profile)
 			add(field+".profile", err)
 		}

@@ -405,6 +405,11 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		if rule.Profile == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
+		if rule.Profile == profiles.Auto {
+			d := autoProfile(w, reason+": auto")
+			d.rule = rule // its numbers and container still apply
+			return d, nil
+		}
 		p, _ := profiles.Get(rule.Profile) // validated with the config
 		return decision{profile: p, rule: rule, reason: reason}, nil
 	}
@@ -654,8 +659,7 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 }
 
 // safeContainers drops the containers the profile cannot be made safe for
-// from their manifest alone (uWSGI without die-on-term, node under npm),
-// saying what to change.
+// from their manifest alone (node under npm), saying what to change.
 func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transformers.Container, []transformers.Finding) {
 	var safe []transformers.Container
 	var notes []transformers.Finding
