@@ -4,13 +4,14 @@ profiles rely on: each server holds one slow request (3 s), gets a signal
 0.5 s into it, and the request either completes (graceful) or is cut.
 
     apt-get install haproxy apache2 php-fpm libfcgi-bin gunicorn \
-        uwsgi-core uwsgi-plugin-python3 caddy
-    python3 hack/signal-proof.py
+        uwsgi-core uwsgi-plugin-python3 caddy puma postgresql  # and node, npm
+    python3 hack/signal-proof.py [haproxy apache php_fpm ...]   # as root
 
 Every process it starts runs in its own process group and is killed by that
 id; every wait is bounded. It is proof for the profiles' notes, not a test of
 graceful: the drill of the test cluster is that.
 """
+import glob
 import os
 import shutil
 import signal
@@ -312,12 +313,45 @@ def node():
     yield as_pid1("node", ["npm", "--prefix", work, "start"], 18089, signal.SIGTERM, "npm start as PID 1, app with the handler")
 
 
+def postgresql():
+    """PostgreSQL: SIGTERM (smart) waits for every session to end, SIGINT
+    (fast) ends them. One idle session (a connection pool's) is held open."""
+    bindir = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1]
+    data = os.path.join(work, "pgdata")
+    os.makedirs(data)
+    shutil.chown(work, "postgres")
+    shutil.chown(data, "postgres")
+    subprocess.run(["runuser", "-u", "postgres", "--", f"{bindir}/initdb", "-D", data, "-A", "trust"],
+                   check=True, capture_output=True, timeout=120)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        port_free(15432)
+        server = start(["runuser", "-u", "postgres", "--", f"{bindir}/postgres", "-D", data, "-p", "15432",
+                        "-k", work, "-c", "listen_addresses=127.0.0.1"])
+        session = None
+        try:
+            if not wait_port(15432, 30):
+                yield f"{'postgres':9} {sig.name:8} did not start"
+                continue
+            # An idle session, as a pool keeps: psql waits on its stdin.
+            session = subprocess.Popen(["psql", "-h", "127.0.0.1", "-p", "15432", "-U", "postgres"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+            time.sleep(1)
+            postmaster = int(open(os.path.join(data, "postmaster.pid")).readline())
+            os.kill(postmaster, sig)
+            yield f"{'postgres':9} {sig.name:8} idle session open, server after 5 s: {exited(server, 5)}"
+        finally:
+            if session:
+                stop(session)
+            stop(server)
+
+
 def main():
     only = sys.argv[1:]  # names of checks to run, e.g. php_fpm; all by default
     backend = slow_backend()
     try:
         for check, binary in ((haproxy, "haproxy"), (apache, "apache2"), (php_fpm, "php-fpm8.2"), (gunicorn, "gunicorn"),
-                              (uwsgi, "uwsgi"), (caddy, "caddy"), (puma, "puma"), (node, "node")):
+                              (uwsgi, "uwsgi"), (caddy, "caddy"), (puma, "puma"), (node, "node"), (postgresql, "psql")):
             if only and check.__name__ not in only:
                 continue
             if shutil.which(binary) is None:
