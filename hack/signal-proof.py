@@ -26,6 +26,7 @@ import urllib.request
 
 SLOW = 3.0      # seconds a request takes
 SIGNAL_AT = 0.5  # seconds into the request when the signal is sent
+SETTLE = 1.5     # seconds a server gets between binding its port and the request
 BACKEND = 18081  # the slow HTTP backend for the proxies
 
 work = tempfile.mkdtemp(prefix="signal-proof-")
@@ -111,6 +112,9 @@ def trial(name, argv, port, sig, request, signal_group=False, env=None):
     try:
         if not wait_port(port):
             return f"{name:9} {sig.name:8} did not start"
+        # The socket is bound before the workers and the master's signal
+        # handlers are ready (uWSGI): let the server settle.
+        time.sleep(SETTLE)
         result = {}
         t = threading.Thread(target=lambda: result.update(r=request()))
         t.start()
@@ -287,6 +291,9 @@ def as_pid1(name, argv, port, sig, label):
     try:
         if not wait_port(port):
             return f"{name:9} {sig.name:8} did not start"
+        # The socket is bound before the workers and the master's signal
+        # handlers are ready (uWSGI): let the server settle.
+        time.sleep(SETTLE)
         result = {}
         t = threading.Thread(target=lambda: result.update(r=http_get(port, "/")))
         t.start()
