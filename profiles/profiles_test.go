@@ -70,16 +70,17 @@ func TestSpecDefaults(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for name, doc := range map[string]string{
-		"unknown field":          "name: x\nstopSignal: SIGTERM\ntypo: 1\n",
-		"broken budget":          "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: 20\ndrainSeconds: 20\nterminationGracePeriodSeconds: 30\n",
-		"negative":               "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: -1\n",
-		"bad signal":             "name: x\nstopSignal: QUIT\n",
-		"reserved name":          "name: none\nstopSignal: SIGTERM\n",
-		"signal to any":          "name: x\nstopSignal: SIGQUIT\nsignalPID1: true\n",
-		"forbidden own signal":   "name: x\nstopSignal: SIGQUIT\nforbiddenSignals: [SIGQUIT]\n",
-		"condition without test": "name: x\nstopSignal: SIGTERM\nrequires: [{message: m}]\n",
-		"bad regexp":             "name: x\nstopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
-		"bad version":            "name: x\nstopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
+		"unknown field":              "name: x\nstopSignal: SIGTERM\ntypo: 1\n",
+		"broken budget":              "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: 20\ndrainSeconds: 20\nterminationGracePeriodSeconds: 30\n",
+		"negative":                   "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: -1\n",
+		"bad signal":                 "name: x\nstopSignal: QUIT\n",
+		"reserved name":              "name: none\nstopSignal: SIGTERM\n",
+		"signal to any":              "name: x\nstopSignal: SIGQUIT\nsignalPID1: true\n",
+		"forbidden own signal":       "name: x\nstopSignal: SIGQUIT\nforbiddenSignals: [SIGQUIT]\n",
+		"condition without test":     "name: x\nstopSignal: SIGTERM\nrequires: [{message: m}]\n",
+		"drain flag without a group": "name: x\nstopSignal: SIGTERM\ndrainFlags: [{pattern: '-t \\d+'}]\n",
+		"bad regexp":                 "name: x\nstopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
+		"bad version":                "name: x\nstopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
 	} {
 		if _, err := Parse([]byte(doc)); err == nil {
 			t.Errorf("%s: accepted", name)
