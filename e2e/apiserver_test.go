@@ -210,6 +210,7 @@ func TestAPIServerAcceptsOutput(t *testing.T) {
 		"nginx+stop-signals+1.29":   {Profile: "nginx", KubeVersion: "1.34", StopSignalField: true, ReplacePreStop: true},
 		"tidb+huawei":               {Profile: "tidb", Providers: []string{"huawei"}},
 		"generic-http+aws+aws-lbc":  {Profile: "generic-http", Providers: []string{"aws", "aws-lbc", "tencent"}},
+		"auto+aws":                  {Profile: "auto", Providers: []string{"aws"}},
 	} {
 		r, err := render.New(opts)
 		if err != nil {

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,9 @@ func (k ImageStopSignal) known(ref ImageRef) bool {
 			return false // a digest alone says nothing of the version
 		}
 		tag = "latest"
+	}
+	if ok, _ := path.Match(k.TagPattern, tag); k.TagPattern != "" && !ok {
+		return false
 	}
 	// stable, stable-alpine, mainline-bookworm-perl: a named tag and its variants.
 	if slices.Contains(k.Tags, tag) || slices.Contains(k.Tags, strings.SplitN(tag, "-", 2)[0]) {

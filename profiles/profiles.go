@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +21,10 @@ import (
 
 // None is the profile name that opts a workload out.
 const None = "none"
+
+// Auto is the profile name that picks, for each workload, the built-in profile
+// whose image patterns fit its containers.
+const Auto = "auto"
 
 // Profile is one application's cure: how long to wait, how to stop, how long to
 // give it, and which in-app settings make it stop gracefully.
@@ -58,6 +64,112 @@ type Profile struct {
 	// the grace period (Spring closes its beans after the shutdown phase).
 	HeadroomSeconds       int  `yaml:"headroomSeconds,omitempty"`
 	RequireReadinessProbe bool `yaml:"requireReadinessProbe,omitempty"`
+	// NoLoadBalancerDrain, when set, says why the profile's pods take no
+	// load balancer connection drain (a database, a queue worker): their
+	// clients do not come through one, or reconnect on their own.
+	NoLoadBalancerDrain string `yaml:"noLoadBalancerDrain,omitempty"`
+	// ForbiddenSignals stop the application abruptly (Caddy exits at once on
+	// SIGQUIT): graceful never sends them and warns where the container does.
+	ForbiddenSignals []string `yaml:"forbiddenSignals,omitempty"`
+	// Requires are conditions a container must show in its manifest for the
+	// profile to be safe (uWSGI's --die-on-term); a container that does not
+	// is left unchanged, with the condition's message.
+	Requires []Condition `yaml:"requires,omitempty"`
+	// UnsafeWhen are conditions that make the profile unsafe (node started
+	// by npm, which does not pass the stop signal on); such a container is
+	// left unchanged, with the condition's message.
+	UnsafeWhen []Condition `yaml:"unsafeWhen,omitempty"`
+	// DrainFlags read the application's own drain time where the user set it
+	// on the command line (sidekiq -t 60): the grace period is then budgeted
+	// around it.
+	DrainFlags []DrainFlag `yaml:"drainFlags,omitempty"`
+	// Notes are what the user may need to set in the application itself,
+	// where graceful cannot set it without owning its configuration.
+	Notes []string `yaml:"notes,omitempty"`
+	// Sources are where each fact the profile relies on was read, one line each.
+	Sources []string `yaml:"sources,omitempty"`
+}
+
+// DrainFlag is a command-line setting that holds the application's drain time in seconds.
+type DrainFlag struct {
+	// Pattern is a regular expression with one group, the seconds, matched
+	// against the command and args joined by spaces, or against Env's value.
+	Pattern string `yaml:"pattern"`
+	// Env, when set, is the env var whose value holds the flags (GUNICORN_CMD_ARGS).
+	Env string `yaml:"env,omitempty"`
+
+	pattern *regexp.Regexp
+}
+
+// Seconds returns the drain the flag sets, if the container sets it.
+func (d *DrainFlag) Seconds(argv []string, env map[string]string) (seconds int, spelling string, ok bool) {
+	text := strings.Join(argv, " ")
+	if d.Env != "" {
+		text = env[d.Env]
+	}
+	m := d.pattern.FindStringSubmatch(text)
+	if m == nil {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n > MaxDrainSeconds {
+		return 0, "", false
+	}
+	spelling = strings.TrimSpace(m[0])
+	if d.Env != "" {
+		spelling = d.Env + ": " + spelling
+	}
+	return n, spelling, true
+}
+
+// Condition is something graceful can see in a container's manifest: its
+// command and args, or an env var. It holds when either does.
+type Condition struct {
+	// Command is a regular expression matched against the container's
+	// command and args, joined by spaces.
+	Command string `yaml:"command,omitempty"`
+	// Env is the name of an env var the container sets to a value other
+	// than "", "0" or "false".
+	Env     string `yaml:"env,omitempty"`
+	Message string `yaml:"message"`
+
+	command *regexp.Regexp
+}
+
+// Holds reports whether the container's argv or env shows the condition.
+func (c *Condition) Holds(argv []string, env map[string]string) bool {
+	if c.command != nil && c.command.MatchString(strings.Join(argv, " ")) {
+		return true
+	}
+	if c.Env != "" {
+		switch v, ok := env[c.Env]; {
+		case !ok, v == "", v == "0", strings.EqualFold(v, "false"):
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// Unsafe says why the profile cannot be applied to a container with this
+// command and args (argv) and env, or "" when it can.
+func (p *Profile) Unsafe(argv []string, env map[string]string) string {
+	for i := range p.UnsafeWhen {
+		if c := &p.UnsafeWhen[i]; c.Holds(argv, env) {
+			return c.Message
+		}
+	}
+	for i := range p.Requires {
+		if c := &p.Requires[i]; !c.Holds(argv, env) {
+			return c.Message
+		}
+	}
+	return ""
+}
+
+// Forbids reports whether signal is one the profile must never send.
+func (p *Profile) Forbids(signal string) bool {
+	return slices.Contains(p.ForbiddenSignals, signal)
 }
 
 // ImageStopSignal is a set of images whose STOPSIGNAL is known: the
@@ -70,7 +182,9 @@ type ImageStopSignal struct {
 	Registries []string `yaml:"registries"`
 	Tags       []string `yaml:"tags,omitempty"`
 	MinVersion string   `yaml:"minVersion,omitempty"`
-	Signal     string   `yaml:"signal"`
+	// TagPattern, a shell glob, narrows the tags to a variant (php's *fpm*).
+	TagPattern string `yaml:"tagPattern,omitempty"`
+	Signal     string `yaml:"signal"`
 	// Source says where the STOPSIGNAL was read, for the next reader.
 	Source string `yaml:"source,omitempty"`
 }
@@ -145,7 +259,7 @@ func Parse(data []byte) (*Profile, error) {
 
 // Validate checks that the profile is usable and keeps its own budget.
 func (p *Profile) Validate() error {
-	if p.Name == "" || p.Name == None {
+	if p.Name == "" || p.Name == None || p.Name == Auto {
 		return fmt.Errorf("name %q is not allowed", p.Name)
 	}
 	for _, n := range []struct {
@@ -168,12 +282,51 @@ func (p *Profile) Validate() error {
 	if !IsSignal(p.StopSignal) {
 		return fmt.Errorf("stopSignal %q is not a signal name like SIGTERM", p.StopSignal)
 	}
+	for _, sig := range p.ForbiddenSignals {
+		if !IsSignal(sig) {
+			return fmt.Errorf("forbiddenSignals: %q is not a signal name like SIGQUIT", sig)
+		}
+	}
+	if p.Forbids(p.StopSignal) {
+		return fmt.Errorf("stopSignal %s is one of forbiddenSignals", p.StopSignal)
+	}
+	for _, list := range []struct {
+		field string
+		conds []Condition
+	}{{"requires", p.Requires}, {"unsafeWhen", p.UnsafeWhen}} {
+		for i := range list.conds {
+			c := &list.conds[i]
+			if (c.Command == "" && c.Env == "") || c.Message == "" {
+				return fmt.Errorf("%s[%d]: needs a command or an env, and a message", list.field, i)
+			}
+			if c.Command != "" {
+				re, err := regexp.Compile(c.Command)
+				if err != nil {
+					return fmt.Errorf("%s[%d].command: %w", list.field, i, err)
+				}
+				c.command = re
+			}
+		}
+	}
+	for i := range p.DrainFlags {
+		d := &p.DrainFlags[i]
+		re, err := regexp.Compile(d.Pattern)
+		if err != nil || re.NumSubexp() != 1 {
+			return fmt.Errorf("drainFlags[%d].pattern: needs a regular expression with one group (the seconds): %v", i, err)
+		}
+		d.pattern = re
+	}
 	if p.SignalPID1 && len(p.Images) == 0 {
 		return fmt.Errorf("signalPID1 needs images: a signal goes only to the application it is meant for")
 	}
 	for i, k := range p.ImageStopSignals {
 		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
 			return fmt.Errorf("imageStopSignals[%d]: needs images, registries and a signal", i)
+		}
+		if k.TagPattern != "" {
+			if _, err := path.Match(k.TagPattern, ""); err != nil {
+				return fmt.Errorf("imageStopSignals[%d].tagPattern: %w", i, err)
+			}
 		}
 		if k.MinVersion != "" {
 			if _, ok := parseVersion(k.MinVersion); !ok {
@@ -230,8 +383,24 @@ func Lookup(name string) (*Profile, error) {
 	if near := suggest.Nearest(name, Names()); near != "" {
 		hint = "; did you mean " + near + "?"
 	}
-	return nil, fmt.Errorf("unknown profile %q%s (known: %s, or %s to skip)", name, hint, strings.Join(Names(), ", "), None)
+	return nil, fmt.Errorf("unknown profile %q%s (known: %s, %s to pick by image, or %s to skip)", name, hint, strings.Join(Names(), ", "), Auto, None)
 }
+
+// FittingImage returns the built-in profiles whose image patterns fit image,
+// sorted by name. Profiles without patterns (generic-http) fit nothing.
+func FittingImage(image string) []*Profile {
+	var out []*Profile
+	for _, name := range Names() {
+		if p := builtin[name]; len(p.Images) > 0 && p.FitsImage(image) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// TakesLoadBalancerDrain reports whether the profile's pods get the load
+// balancer connection drain.
+func (p *Profile) TakesLoadBalancerDrain() bool { return p.NoLoadBalancerDrain == "" }
 
 // FitsImage reports whether image is one the profile is meant for.
 func (p *Profile) FitsImage(image string) bool {
@@ -254,11 +423,24 @@ func ExpandEnvValue(value string, drainSeconds int) string {
 	return strings.ReplaceAll(value, "{drain}", strconv.Itoa(drainSeconds))
 }
 
-// ImageMatchesAny reports whether image matches one of the patterns.
+// ImageMatchesAny reports whether image matches one of the patterns. A
+// pattern may end in :TAG, a glob the tag must match ("php:*fpm*"; an image
+// without a tag is :latest).
 func ImageMatchesAny(image string, patterns []string) bool {
-	repo := Repository(image)
+	if image == "" {
+		return false
+	}
+	ref := ParseImage(image)
+	tag := ref.Tag
+	if tag == "" {
+		tag = "latest"
+	}
 	for _, p := range patterns {
-		if ImageMatches(repo, p) {
+		repoPattern, tagPattern, hasTag := strings.Cut(p, ":")
+		if !ImageMatches(ref.Repository, repoPattern) {
+			continue
+		}
+		if ok, _ := path.Match(tagPattern, tag); !hasTag || ok {
 			return true
 		}
 	}

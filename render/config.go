@@ -225,7 +225,7 @@ func (c *Config) Validate() error {
 	if c.APIVersion != ConfigAPIVersion || c.Kind != ConfigKind {
 		add("apiVersion/kind", fmt.Errorf("got %q/%q, want apiVersion: %s, kind: %s", c.APIVersion, c.Kind, ConfigAPIVersion, ConfigKind))
 	}
-	if c.Spec.Profile != "" {
+	if c.Spec.Profile != "" && c.Spec.Profile != profiles.Auto {
 		_, err := profiles.Lookup(c.Spec.Profile)
 		add("spec.profile", err)
 	}
@@ -237,7 +237,7 @@ func (c *Config) Validate() error {
 	add("spec.provider", err)
 	for i, r := range c.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		if r.Profile != profiles.None {
+		if r.Profile != profiles.None && r.Profile != profiles.Auto {
 			_, err := profiles.Lookup(r.Profile)
 			add(field+".profile", err)
 		}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,8 +10,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/internal/promises"
+	"github.com/graceful-dev/graceful/profiles"
 )
 
 // corpusDir is ../shared/corpus beside the repository: real rendered charts.
@@ -34,6 +38,7 @@ var corpusOptions = map[string]Options{
 	"tidb+huawei+stop-signals": {Profile: "tidb", Providers: []string{"huawei"}, KubeVersion: "1.34", StopSignalField: true},
 	"nginx+kube1.29+replace":   {Profile: "nginx", KubeVersion: "1.29", ReplacePreStop: true, Providers: []string{"gcp"}},
 	"no profile":               {},
+	"auto+aws":                 {Profile: "auto", Providers: []string{"aws"}},
 }
 
 // TestCorpus renders every corpus file with every option set: nothing errors,
@@ -199,6 +204,100 @@ func TestCorpusExpert(t *testing.T) {
 		mustNotContain(t, out, "/bin/sh\n                  - -c\n                  - sleep")
 		mustContain(t, out, "sleep:\n                seconds: 5")
 	})
+}
+
+// TestCorpusAuto: --profile auto puts a hook only on a container whose image
+// fits a profile, and a signal only where that profile sends it; every
+// workload says what was picked or why it was left alone.
+func TestCorpusAuto(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.yaml"))
+	r, err := New(Options{Profile: "auto", Providers: []string{"aws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	picked := map[string]int{}
+	for _, f := range files {
+		in, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, report, err := r.RenderStream(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := containersByPath(t, in)
+		for where, c := range containersByPath(t, out) {
+			was := before[where]
+			if was == nil {
+				t.Fatalf("%s: %s is not in the input", filepath.Base(f), where)
+			}
+			if node.Equal(c, was) {
+				continue
+			}
+			image := node.GetStr(c, "image")
+			fitting := profiles.FittingImage(image)
+			if len(fitting) != 1 {
+				t.Errorf("%s: %s changed, but its image %s fits %d profiles", filepath.Base(f), where, image, len(fitting))
+				continue
+			}
+			hook := node.Lookup(c, "lifecycle", "preStop", "exec", "command")
+			if hook != nil && len(hook.Content) > 0 && strings.Contains(hook.Content[len(hook.Content)-1].Value, "kill -") {
+				p := fitting[0]
+				if !p.SignalPID1 || !strings.Contains(hook.Content[len(hook.Content)-1].Value, "kill -"+strings.TrimPrefix(p.StopSignal, "SIG")+" 1") {
+					t.Errorf("%s: %s got a signal its profile %s does not send", filepath.Base(f), where, p.Name)
+				}
+			}
+		}
+		for _, e := range report.Entries {
+			if !strings.Contains(e.Decision, "--profile auto") && !strings.Contains(e.Decision, "Helm hook") && !strings.HasPrefix(e.Decision, "load balancer drain") {
+				t.Errorf("%s: %s %s: decision %q does not say how auto decided", filepath.Base(f), e.Ref.Kind, e.Ref.Name, e.Decision)
+			}
+			if name, _, ok := strings.Cut(e.Decision, " (--profile auto: "); ok {
+				picked[name]++
+			}
+		}
+	}
+	// The corpus holds nginx, redis, postgres, Spring and TiDB images.
+	for _, name := range []string{"nginx", "redis", "postgresql", "spring-boot", "tidb"} {
+		if picked[name] == 0 {
+			t.Errorf("auto never picked %s on the corpus: %v", name, picked)
+		}
+	}
+	if picked["generic-http"] > 0 {
+		t.Errorf("auto fell back to generic-http %d times", picked["generic-http"])
+	}
+}
+
+// containersByPath maps "document/item/container" to each pod template's
+// containers, for comparing an input with its output.
+func containersByPath(t *testing.T, stream []byte) map[string]*yaml.Node {
+	t.Helper()
+	out := map[string]*yaml.Node{}
+	dec := yaml.NewDecoder(bytes.NewReader(stream))
+	for i := 0; ; i++ {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			break
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		objects := []*yaml.Node{doc.Content[0]}
+		if items := node.Get(doc.Content[0], "items"); node.IsSeq(items) {
+			objects = items.Content
+		}
+		for j, o := range objects {
+			for _, spec := range []*yaml.Node{node.Lookup(o, "spec", "template", "spec"), node.Lookup(o, "spec", "jobTemplate", "spec", "template", "spec"), node.Get(o, "spec")} {
+				if cs := node.Get(spec, "containers"); node.IsSeq(cs) {
+					for k, c := range cs.Content {
+						out[fmt.Sprintf("document %d item %d container %d (%s)", i+1, j, k, node.GetStr(c, "name"))] = c
+					}
+					break
+				}
+			}
+		}
+	}
+	return out
 }
 
 func mustContain(t *testing.T, s string, want ...string) {

@@ -56,6 +56,8 @@ type Renderer struct {
 	stopSignalField bool
 	replacePreStop  bool
 	strict          bool
+	// auto: --profile auto, a profile by image for each workload.
+	auto bool
 }
 
 // New validates the options.
@@ -67,7 +69,8 @@ func New(opts Options) (*Renderer, error) {
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
-	if name != "" && name != profiles.None {
+	r.auto = name == profiles.Auto
+	if name != "" && name != profiles.None && !r.auto {
 		p, err := profiles.Lookup(name)
 		if err != nil {
 			return nil, fmt.Errorf("--profile: %w", err)
@@ -148,6 +151,7 @@ type podSummary struct {
 	// drainSeconds is the load balancer drain the workload wants, capped by
 	// how long its pods live.
 	drainSeconds int
+	profile      *profiles.Profile
 }
 
 // lbService is a load balancer Service waiting for pass 2. Its tree is kept
@@ -383,6 +387,9 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		if name == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
+		if name == profiles.Auto {
+			return autoProfile(w, reason+": auto"), nil
+		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
 			return decision{}, &DocumentError{Ref: w.ref, Field: "metadata.annotations." + ProfileAnnotation, Err: err}
@@ -398,17 +405,72 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		if rule.Profile == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
+		if rule.Profile == profiles.Auto {
+			d := autoProfile(w, reason+": auto")
+			d.rule = rule // its numbers and container still apply
+			return d, nil
+		}
 		p, _ := profiles.Get(rule.Profile) // validated with the config
 		return decision{profile: p, rule: rule, reason: reason}, nil
 	}
-	if st.defaultProfile == nil {
+	if st.defaultProfile == nil && !st.auto {
 		return decision{}, nil
 	}
 	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
 		return decision{reason: "a Helm hook (" + helmHookAnnotation + ": " + hook + ")",
 			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
 	}
+	if st.auto {
+		return autoProfile(w, "--profile auto"), nil
+	}
 	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
+}
+
+// autoProfile picks the profile whose image patterns fit the workload's
+// containers. Where containers fit different profiles, the one of the
+// containers that serve traffic wins; a workload no profile fits, or one
+// that stays ambiguous, is left alone with a note: a wrong profile's signal
+// can kill another program, and generic-http is not a guess worth making.
+func autoProfile(w *workload, reason string) decision {
+	if w.isTidbCluster() {
+		p, _ := profiles.Get("tidb")
+		return decision{profile: p, reason: reason + ": a TidbCluster"}
+	}
+	all := w.containers()
+	fits := func(cs []transformers.Container) (names []string, byName map[string]*profiles.Profile, why []string) {
+		byName = map[string]*profiles.Profile{}
+		for _, c := range cs {
+			for _, p := range profiles.FittingImage(c.Image) {
+				if byName[p.Name] == nil {
+					names = append(names, p.Name)
+				}
+				byName[p.Name] = p
+				why = append(why, fmt.Sprintf("image %s fits %s", c.Image, p.Name))
+			}
+		}
+		return names, byName, why
+	}
+	names, byName, why := fits(all)
+	switch len(names) {
+	case 0:
+		return decision{reason: reason + ": no profile fits the images " + containerImages(all),
+			note: fmt.Sprintf("left alone; if a profile fits, name it with the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)}
+	case 1:
+		return decision{profile: byName[names[0]], reason: reason + ": " + strings.Join(why, ", ")}
+	}
+	// The serving container's profile wins, unless another container fits a
+	// profile that needs a delay too (php-fpm behind nginx): that one would
+	// stop while the server still takes requests for it.
+	serving, servingByName, servingWhy := fits(servingContainers(all))
+	if len(serving) == 1 {
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == serving[0] })
+		delayed := slices.ContainsFunc(others, func(n string) bool { return byName[n].PreStopDelaySeconds > 0 })
+		if !delayed {
+			return decision{profile: servingByName[serving[0]], reason: reason + ": " + strings.Join(servingWhy, ", ") + ", the container that serves traffic; others fit " + strings.Join(others, ", ")}
+		}
+	}
+	return decision{reason: reason + ": containers fit " + strings.Join(names, " and "),
+		note: fmt.Sprintf("left alone: the containers fit several profiles (%s), and one profile's delay on one container would let the other stop under it; choose with the annotation %s: NAME and %s: NAME", strings.Join(why, ", "), ProfileAnnotation, ContainerAnnotation)}
 }
 
 // workload runs the transformers on a workload and records what its pods need
@@ -440,13 +502,16 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		return entry, nil
 	}
 	s := st.settings(dec.profile, dec.rule)
-	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster(), Batch: w.batch}
+	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
+		StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
+	entry.Findings = append(entry.Findings, notes...)
+	pod.Containers, notes = safeContainers(pod.Containers, dec.profile)
+	entry.Findings = append(entry.Findings, notes...)
 	if len(pod.Containers) > 0 {
 		entry.Decision += ", containers " + containerNames(pod.Containers)
 	}
-	entry.Findings = append(entry.Findings, notes...)
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
@@ -457,6 +522,10 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 			return nil, &DocumentError{Ref: w.ref, Err: err}
 		}
 		entry.Findings = append(entry.Findings, found...)
+	}
+	for _, n := range dec.profile.Notes {
+		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Info,
+			Message: "the " + dec.profile.Name + " profile: " + n})
 	}
 	// Connections cannot outlive the pod, and a shorter drain cuts requests
 	// the pod is still finishing: the pod's grace period, unless a rule says.
@@ -473,7 +542,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	}
 	if labels := w.podLabels(); len(labels) > 0 {
 		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels,
-			drainSeconds: drainSeconds})
+			drainSeconds: drainSeconds, profile: dec.profile})
 	}
 	return entry, nil
 }
@@ -589,8 +658,28 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 			p.Name, strings.Join(p.Images, ", "), containerNames(chosen), servingReason(all, chosen), ContainerAnnotation)}}
 }
 
-// servingContainers are the containers that declare a port, else the first.
+// safeContainers drops the containers the profile cannot be made safe for
+// from their manifest alone (node under npm), saying what to change.
+func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transformers.Container, []transformers.Finding) {
+	var safe []transformers.Container
+	var notes []transformers.Finding
+	for _, c := range cs {
+		if why := p.Unsafe(transformers.ContainerArgv(c), transformers.ContainerEnv(c)); why != "" {
+			notes = append(notes, transformers.Finding{Severity: transformers.Warning, Field: c.Path,
+				Message: fmt.Sprintf("container %q left unchanged: %s", c.Name, why)})
+			continue
+		}
+		safe = append(safe, c)
+	}
+	return safe, notes
+}
+
+// servingContainers are the containers that declare a port, else the first;
+// never an injected Istio proxy.
 func servingContainers(all []transformers.Container) []transformers.Container {
+	if i := slices.IndexFunc(all, func(c transformers.Container) bool { return c.Name == transformers.IstioProxy }); i >= 0 && len(all) > 1 {
+		all = slices.Delete(slices.Clone(all), i, i+1)
+	}
 	var out []transformers.Container
 	for _, c := range all {
 		if ports := node.Get(c.Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
@@ -645,6 +734,9 @@ func (st *run) runNotices() {
 		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
 	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		if st.auto {
+			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		}
 		if st.workloads == 0 {
 			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
 		}
@@ -692,15 +784,26 @@ func (st *run) drainServices() error {
 	}
 	for _, svc := range st.services {
 		timeout, matched := 0, false
+		var undrained *profiles.Profile
 		for _, i := range byLabel[anyLabelKey(svc.ref.Namespace, svc.selector)] {
 			p := st.pods[i]
 			if !selects(svc.selector, p.labels) {
+				continue
+			}
+			if !p.profile.TakesLoadBalancerDrain() {
+				undrained = p.profile
 				continue
 			}
 			if !matched || p.drainSeconds < timeout {
 				timeout = p.drainSeconds
 			}
 			matched = true
+		}
+		if !matched && undrained != nil {
+			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{
+				Severity: transformers.Info, Field: "spec.selector",
+				Message: fmt.Sprintf("its pods run the %s profile, which takes no load balancer drain: %s", undrained.Name, undrained.NoLoadBalancerDrain)}}})
+			continue
 		}
 		if !matched {
 			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{

@@ -67,14 +67,18 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 				return nil, err
 			}
 			if ok {
+				setting := v.Property
+				if setting == "" {
+					setting = v.Name
+				}
 				switch {
 				case v.Drain && set.value != "(valueFrom)":
 					out = append(out, Finding{Severity: Info, Field: field, Message: fmt.Sprintf(
-						"kept the user's %s = %q (%s); the grace period is budgeted around its %d s", v.Property, set.value, set.spelling, s.DrainSeconds)})
+						"kept the user's %s = %q (%s); the grace period is budgeted around its %d s", setting, set.value, set.spelling, s.DrainSeconds)})
 				case !v.Drain && set.value != value:
 					// The application will not do what the profile is for.
 					out = append(out, warning(field, "kept the user's %s = %q (%s); the %s profile would set %q",
-						v.Property, set.value, set.spelling, s.Profile.Name, value))
+						setting, set.value, set.spelling, s.Profile.Name, value))
 				}
 				continue
 			}

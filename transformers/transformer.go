@@ -41,6 +41,10 @@ type Pod struct {
 	// Spec holds terminationGracePeriodSeconds and os.
 	Spec     *yaml.Node
 	SpecPath string
+	// Template is the pod template (metadata and spec); nil where there is
+	// none (a TidbCluster).
+	Template     *yaml.Node
+	TemplatePath string
 	// Containers are the containers the profile applies to.
 	Containers []Container
 	// StopSignalField is false where lifecycle.stopSignal cannot be carried
@@ -89,9 +93,9 @@ type Transformer interface {
 }
 
 // Workload lists the transformers applied to every profiled workload, in order.
-// Env runs before GracePeriod: a drain time the user set is what the grace
-// period must cover.
-var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, GracePeriod{}, Readiness{}}
+// Env and DrainFlag run before GracePeriod and Mesh: a drain time the user
+// set is what the grace period and the sidecar must cover.
+var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, DrainFlag{}, GracePeriod{}, Readiness{}, Forbidden{}, Mesh{}}
 
 func changed(field, format string, args ...any) Finding {
 	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -11,23 +12,117 @@ import (
 )
 
 func newProfilesCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "profiles",
-		Short: "List the profiles and their settings",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tIMAGES\tDESCRIPTION")
-			for _, name := range profiles.Names() {
-				p, _ := profiles.Get(name)
-				images := strings.Join(p.Images, ",")
-				if images == "" {
-					images = "(any)"
-				}
-				fmt.Fprintf(w, "%s\t%ds\t%s\t%ds\t%ds\t%s\t%s\n", p.Name, p.PreStopDelaySeconds, p.StopSignal,
-					p.DrainSeconds, p.TerminationGracePeriodSeconds, images, p.Description)
-			}
-			return w.Flush()
+	var sources bool
+	cmd := &cobra.Command{
+		Use:   "profiles [NAME]",
+		Short: "List the profiles and their settings, or show one in detail",
+		Long: "Without NAME: one line per profile. With NAME: every setting of that profile, what the user may set in the\n" +
+			"application, and the sources its facts come from. --sources lists every profile's sources.",
+		Args: cobra.MaximumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return profiles.Names(), cobra.ShellCompDirectiveNoFileComp
 		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			switch {
+			case len(args) == 1:
+				p, err := profiles.Lookup(args[0])
+				if err != nil {
+					return err
+				}
+				printProfile(out, p)
+				return nil
+			case sources:
+				for _, name := range profiles.Names() {
+					p, _ := profiles.Get(name)
+					for _, s := range p.Sources {
+						fmt.Fprintf(out, "%s: %s\n", p.Name, s)
+					}
+				}
+				return nil
+			}
+			return printProfiles(out)
+		},
+	}
+	cmd.Flags().BoolVar(&sources, "sources", false, "list every profile's sources, one line each")
+	return cmd
+}
+
+func printProfiles(out io.Writer) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tIMAGES\tDESCRIPTION")
+	for _, name := range profiles.Names() {
+		p, _ := profiles.Get(name)
+		images := strings.Join(p.Images, ",")
+		if images == "" {
+			images = "(any)"
+		}
+		fmt.Fprintf(w, "%s\t%ds\t%s\t%ds\t%ds\t%s\t%s\n", p.Name, p.PreStopDelaySeconds, p.StopSignal,
+			p.DrainSeconds, p.TerminationGracePeriodSeconds, images, p.Description)
+	}
+	return w.Flush()
+}
+
+// printProfile shows one profile with everything an SRE needs to check its reasoning.
+func printProfile(out io.Writer, p *profiles.Profile) {
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(out, "%-22s %s\n", label+":", fmt.Sprintf(format, args...))
+	}
+	line("profile", "%s", p.Name)
+	line("description", "%s", p.Description)
+	images := strings.Join(p.Images, ", ")
+	if images == "" {
+		images = "(none: applies to the containers it is given, never chosen by --profile auto)"
+	}
+	line("images", "%s", images)
+	line("preStop delay", "%d s", p.PreStopDelaySeconds)
+	line("drain", "%d s", p.DrainSeconds)
+	if p.HeadroomSeconds > 0 {
+		line("headroom", "%d s", p.HeadroomSeconds)
+	}
+	line("grace period", "%d s", p.TerminationGracePeriodSeconds)
+	delivery := "the kubelet's own SIGTERM"
+	if p.StopSignal != "SIGTERM" {
+		delivery = "the preStop hook sends it to PID 1 after the delay and waits for the exit; lifecycle.stopSignal with --stop-signal-field"
+		for _, k := range p.ImageStopSignals {
+			delivery += fmt.Sprintf("; the image's STOPSIGNAL in %s", strings.Join(k.Images, ", "))
+			if k.TagPattern != "" {
+				delivery += " tags " + k.TagPattern
+			}
+			if k.MinVersion != "" {
+				delivery += " " + k.MinVersion + "+"
+			}
+		}
+	}
+	line("stop signal", "%s (%s)", p.StopSignal, delivery)
+	if len(p.ForbiddenSignals) > 0 {
+		line("never", "%s", strings.Join(p.ForbiddenSignals, ", "))
+	}
+	for _, c := range p.Requires {
+		line("requires", "%s", c.Message)
+	}
+	for _, c := range p.UnsafeWhen {
+		line("left alone when", "%s", c.Message)
+	}
+	for _, d := range p.DrainFlags {
+		where := "command and args"
+		if d.Env != "" {
+			where = "env " + d.Env
+		}
+		line("drain read from", "%s matching %s", where, d.Pattern)
+	}
+	for _, e := range p.Env {
+		line("sets env", "%s=%s", e.Name, e.Value)
+	}
+	if p.TakesLoadBalancerDrain() {
+		line("load balancer drain", "yes (--provider)")
+	} else {
+		line("load balancer drain", "no: %s", p.NoLoadBalancerDrain)
+	}
+	for _, n := range p.Notes {
+		line("note", "%s", n)
+	}
+	for _, s := range p.Sources {
+		line("source", "%s", s)
 	}
 }

@@ -20,4 +20,11 @@ func TestREADMEProfiles(t *testing.T) {
 	if !strings.Contains(string(readme), "```text\n"+table+"```") {
 		t.Errorf("README.md's profile table is not the output of `graceful profiles`:\n%s", table)
 	}
+	sources, _, err := execute("", "profiles", "--sources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```text\n"+sources+"```") {
+		t.Errorf("README.md's source list is not the output of `graceful profiles --sources`:\n%s", sources)
+	}
 }

@@ -64,7 +64,7 @@ As a Helm 3 post-renderer:
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
 	_ = f.MarkHidden(helmPluginFlag)
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return append(profiles.Names(), profiles.None), cobra.ShellCompDirectiveNoFileComp
+		return append(profiles.Names(), profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
 	})
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeList(transformers.ProviderNames()))
 	_ = cmd.RegisterFlagCompletionFunc("kube-version", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {

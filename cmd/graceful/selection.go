@@ -9,7 +9,7 @@ import (
 // addSelectionFlags registers the flags that decide what render changes;
 // `render` and `patches` share them.
 func (o *renderOptions) addSelectionFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides; list them with: graceful profiles")
+	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides (auto: picked by image); list them with: graceful profiles")
 	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
 	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
 	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
