@@ -304,9 +304,13 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	if w == nil || err != nil {
 		return false, err
 	}
+	guard, pods := d.sharedGuard(), len(st.pods)
 	entry, err := st.workload(w, annotation)
 	if err != nil {
 		return false, err
+	}
+	if guard.check(entry, w.podSpecPath) {
+		st.pods = st.pods[:pods] // left unchanged: its pods drain as they did
 	}
 	if entry != nil {
 		st.record(d, *entry)
@@ -411,12 +415,16 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	s := st.settings(dec.profile, dec.rule)
 	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
+	if err := w.checkDuplicates(); err != nil {
+		return nil, err
+	}
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
 	entry.Findings = append(entry.Findings, notes...)
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
 	w.blockStyleContainers()
+	w.unshare(pod.Containers)
 	for _, t := range transformers.Workload {
 		found, err := t.Transform(pod, s)
 		if err != nil {
@@ -551,27 +559,9 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 // pods in its namespace gets the drain annotations, with a timeout that fits
 // the shortest-lived of those pods.
 func (st *run) drainServices() error {
-	// Pods indexed by namespace and label, so a stream of thousands of
-	// Services and workloads is matched in linear time.
-	byLabel := map[string][]int{}
-	for i, p := range st.pods {
-		for k, v := range p.labels {
-			key := labelKey(p.namespace, k, v)
-			byLabel[key] = append(byLabel[key], i)
-		}
-	}
+	join := newPodIndex(st.pods)
 	for _, svc := range st.services {
-		timeout, matched := 0, false
-		for _, i := range byLabel[anyLabelKey(svc.ref.Namespace, svc.selector)] {
-			p := st.pods[i]
-			if !selects(svc.selector, p.labels) {
-				continue
-			}
-			if !matched || p.drainSeconds < timeout {
-				timeout = p.drainSeconds
-			}
-			matched = true
-		}
+		timeout, matched := join.drainSeconds(svc.ref.Namespace, svc.selector)
 		if !matched {
 			continue
 		}
@@ -581,19 +571,26 @@ func (st *run) drainServices() error {
 			}
 			svc.object = svc.doc.root()
 		}
+		if err := checkServiceDuplicates(svc.ref, svc.object); err != nil {
+			return err
+		}
 		if svc.object.Style&yaml.FlowStyle == 0 {
 			node.BlockStyle(node.Get(svc.object, "metadata")) // annotations go in as a person adds them
 		}
+		guard := svc.doc.sharedGuard()
 		meta, ok := node.EnsureMap(svc.object, "metadata")
 		if !ok {
 			return &DocumentError{Ref: svc.ref, Field: "metadata", Err: fmt.Errorf("expected a mapping")}
 		}
+		node.Unshare(meta, "annotations") // `annotations: *common` gets its own copy
 		found, err := st.drain.Transform(meta, "metadata", timeout)
 		if err != nil {
 			return &DocumentError{Ref: svc.ref, Err: err}
 		}
-		if len(found) > 0 {
-			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain", Findings: found})
+		entry := &Entry{Ref: svc.ref, Decision: "load balancer drain", Findings: found}
+		guard.check(entry, "metadata.annotations")
+		if len(entry.Findings) > 0 {
+			st.record(svc.doc, *entry)
 		}
 		if svc.ref.Item == 0 {
 			if err := st.finish(svc.doc); err != nil { // written now: its tree goes
@@ -604,19 +601,66 @@ func (st *run) drainServices() error {
 	return nil
 }
 
-func labelKey(namespace, k, v string) string { return namespace + "\x00" + k + "\x00" + v }
+// podIndex joins Service selectors to pods in linear time: pods are indexed
+// by namespace and label, a selector looks only at the pods of its rarest
+// label, and Services with the same selector share one answer.
+type podIndex struct {
+	pods    []podSummary
+	byLabel map[string][]int
+	memo    map[string]joinResult
+}
 
-// anyLabelKey is the index key of one of the selector's labels; every pod the
-// selector selects carries it. The smallest key is taken, for a stable choice.
-func anyLabelKey(namespace string, selector map[string]string) string {
-	first := ""
-	for k := range selector {
-		if first == "" || k < first {
-			first = k
+type joinResult struct {
+	timeout int
+	matched bool
+}
+
+func newPodIndex(pods []podSummary) *podIndex {
+	x := &podIndex{pods: pods, byLabel: map[string][]int{}, memo: map[string]joinResult{}}
+	for i, p := range pods {
+		for k, v := range p.labels {
+			key := labelKey(p.namespace, k, v)
+			x.byLabel[key] = append(x.byLabel[key], i)
 		}
 	}
-	return labelKey(namespace, first, selector[first])
+	return x
 }
+
+// drainSeconds is the shortest drain of the pods a selector selects.
+func (x *podIndex) drainSeconds(namespace string, selector map[string]string) (int, bool) {
+	keys := make([]string, 0, len(selector))
+	for k := range selector {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	memoKey := namespace
+	var candidates []int
+	for i, k := range keys {
+		memoKey += "\x00" + k + "\x00" + selector[k]
+		pods := x.byLabel[labelKey(namespace, k, selector[k])]
+		if i == 0 || len(pods) < len(candidates) {
+			candidates = pods
+		}
+	}
+	if r, ok := x.memo[memoKey]; ok {
+		return r.timeout, r.matched
+	}
+	var r joinResult
+	for _, i := range candidates {
+		p := x.pods[i]
+		if !selects(selector, p.labels) {
+			continue
+		}
+		if !r.matched || p.drainSeconds < r.timeout {
+			r.timeout = p.drainSeconds
+		}
+		r.matched = true
+	}
+	x.memo[memoKey] = r
+	return r.timeout, r.matched
+}
+
+func labelKey(namespace, k, v string) string { return namespace + "\x00" + k + "\x00" + v }
 
 func selects(selector, labels map[string]string) bool {
 	for k, v := range selector {
