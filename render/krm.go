@@ -91,7 +91,7 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 		for i, item := range items.Content {
 			annotations := node.Lookup(item, "metadata", "annotations")
 			docs = append(docs, &Document{
-				Ref:    Ref{Index: i + 1, File: firstAnnotation(annotations, pathAnnotations)},
+				Ref:    Ref{Index: i + 1, order: i + 1, File: firstAnnotation(annotations, pathAnnotations)},
 				Node:   &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}},
 				parsed: true,
 			})

@@ -191,6 +191,14 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 				return false
 			}
 			lastEnd = end
+		} else if v.Style&yaml.FlowStyle != 0 && blockPathsToNew(v) {
+			// New fields in a flow collection: the entry is written again, in
+			// block style where the new fields go.
+			end, ok := p.replaceEntry(k, v, entryLimit)
+			if !ok {
+				return false
+			}
+			lastEnd = end
 		} else if !p.walk(v, entryLimit) {
 			return false
 		}
@@ -245,6 +253,21 @@ func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
 	p.insert(end, text)
 	return true
+}
+
+// blockPathsToNew turns the collections on the way to new nodes into block
+// style, and reports whether there were any.
+func blockPathsToNew(n *yaml.Node) bool {
+	found := false
+	for _, c := range n.Content {
+		if c.Line == 0 || blockPathsToNew(c) {
+			found = true
+		}
+	}
+	if found && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) {
+		n.Style &^= yaml.FlowStyle
+	}
+	return found
 }
 
 // replaceEntry rewrites `key: value` from the key to the end of the entry.

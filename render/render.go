@@ -201,7 +201,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	}
 	sort.SliceStable(st.report.Entries, func(i, j int) bool {
 		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
-		return a.Index < b.Index || a.Index == b.Index && a.Item < b.Item
+		return a.order < b.order || a.order == b.order && a.Item < b.Item
 	})
 	return &st.report, nil
 }

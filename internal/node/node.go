@@ -189,6 +189,7 @@ func parseYAML11Int(s string) (int, bool) {
 // Set puts value under key in mapping m: in place of the old value if the key
 // exists, else as a new last entry.
 func Set(m *yaml.Node, key string, value *yaml.Node) {
+	m = Resolve(m) // an edit through an alias reaches its anchor: see render's sharedGuard
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			if old := m.Content[i+1]; value.LineComment == "" {
