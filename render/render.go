@@ -54,6 +54,8 @@ func New(opts Options) (*Renderer, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
+	} else if err := validateGoConfig(cfg); err != nil {
+		return nil, err
 	}
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop}

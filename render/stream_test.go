@@ -150,3 +150,37 @@ func TestLongStream(t *testing.T) {
 		t.Errorf("error %v, want document %d and line %d", err, n+1, lines+3)
 	}
 }
+
+// TestNewValidatesConfig: a Config built in Go is checked as a file is.
+func TestNewValidatesConfig(t *testing.T) {
+	delay := -5
+	for name, rule := range map[string]Rule{
+		"unknown profile": {Profile: "nignx"},
+		"negative delay":  {Profile: "nginx", PreStopDelaySeconds: &delay},
+	} {
+		cfg := &Config{Spec: ConfigSpec{Rules: []Rule{rule}}}
+		if _, err := New(Options{Config: cfg}); err == nil {
+			t.Errorf("%s: New accepted %+v", name, rule)
+		}
+	}
+	if _, err := New(Options{Config: &Config{Spec: ConfigSpec{Rules: []Rule{{Profile: "nginx"}}}}}); err != nil {
+		t.Errorf("a valid rule: %v", err)
+	}
+}
+
+// TestErrorsNumberedPerInput: a document is numbered within its own file, and
+// an error in the first document of a stream is not blamed on a later one.
+func TestErrorsNumberedPerInput(t *testing.T) {
+	r, _ := New(Options{Profile: "nginx"})
+	_, _, err := r.Render([]Input{
+		{Name: "a.yaml", Data: []byte("a: 1\n---\nb: 2\n---\nc: 3\n")},
+		{Name: "b.yaml", Data: []byte("kind: Pod\nmetadata: {name: p}\nspec: [1]\n")},
+	})
+	if err == nil || !strings.HasPrefix(err.Error(), "document 1 of b.yaml") {
+		t.Errorf("error %v, want document 1 of b.yaml", err)
+	}
+	_, _, err = r.RenderStream([]byte("a: \x01\n---\nb: 2\n---\nc: 3\n")) // no line in the message
+	if err == nil || !strings.HasPrefix(err.Error(), "document 1:") {
+		t.Errorf("error %v, want document 1", err)
+	}
+}
