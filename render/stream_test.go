@@ -3,13 +3,9 @@ package render
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/graceful-dev/graceful/internal/promises"
 )
 
 func TestSplitKeepsEveryByte(t *testing.T) {
@@ -93,36 +89,6 @@ func TestNewRejects(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-}
-
-// FuzzRender: whatever the input, graceful fails cleanly or keeps its promises.
-func FuzzRender(f *testing.F) {
-	seeds, _ := filepath.Glob("../testdata/*/input.yaml")
-	for _, s := range seeds {
-		data, _ := os.ReadFile(s)
-		f.Add(data)
-	}
-	r, _ := New(Options{Profile: "nginx", Providers: []string{"aws-lbc", "alibaba"}})
-	f.Fuzz(func(t *testing.T, in []byte) {
-		before := patchesRejected.Load()
-		out, _, err := r.RenderStream(in)
-		if err != nil {
-			return
-		}
-		if err := promises.Check(in, out); err != nil {
-			t.Fatal(err)
-		}
-		again, _, err := r.RenderStream(out)
-		if err != nil {
-			t.Fatalf("output does not render again: %v", err)
-		}
-		if !bytes.Equal(out, again) {
-			t.Fatalf("not idempotent:\n%s\n----\n%s", out, again)
-		}
-		if patchesRejected.Load() != before {
-			t.Fatalf("a patch did not parse back:\n%s", in)
-		}
-	})
 }
 
 // TestLongStream crosses the decoder restarts: every document of a long stream
