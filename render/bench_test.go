@@ -128,3 +128,16 @@ func BenchmarkServiceJoin(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRunFunction is the synthetic stream as a ResourceList's items.
+func BenchmarkRunFunction(b *testing.B) {
+	in := asResourceList(synthStream(b))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var out bytes.Buffer
+		if err := RunFunction(bytes.NewReader(in), &out, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

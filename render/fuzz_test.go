@@ -110,6 +110,9 @@ func FuzzRunFunction(f *testing.F) {
 		if err := RunFunction(bytes.NewReader(in), &out, Options{}); err != nil {
 			return
 		}
+		if os.Getenv("FUZZ_DEBUG") != "" {
+			t.Logf("in:\n%s\nout:\n%s", in, out.Bytes())
+		}
 		inItems, outItems := krmItems(t, in), krmItems(t, out.Bytes())
 		if len(inItems) != len(outItems) {
 			t.Fatalf("%d items in, %d out", len(inItems), len(outItems))
@@ -153,6 +156,7 @@ func krmItems(t *testing.T, data []byte) [][]byte {
 	}
 	var out [][]byte
 	for _, item := range items.Content {
+		keepNulls(item, true) // the encoder writes a flow null as ''
 		b, err := yaml.Marshal(item)
 		if err != nil {
 			t.Fatalf("item does not encode: %v", err)

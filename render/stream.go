@@ -38,6 +38,10 @@ type Document struct {
 	src     *inputParser
 	changed bool
 	out     []byte
+	// krmItem is a ResourceList item: its file is named by kustomize's
+	// annotations, fileIndex its index in that file (-1 if not given).
+	krmItem   bool
+	fileIndex int
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
@@ -196,6 +200,9 @@ func (d *Document) parse() error {
 		d.Node = &n
 	}
 	d.lineBase, d.parsed = 1, true
+	if d.krmItem {
+		d.krmAnnotations()
+	}
 	return nil
 }
 
@@ -281,6 +288,9 @@ func (p *inputParser) parse(d, next *Document) error {
 		return nil
 	}
 	d.Node, d.lineBase = n, d.line-p.lineOffset
+	if d.krmItem {
+		d.krmAnnotations()
+	}
 	if err := d.checkAliases(); err != nil {
 		return err
 	}
