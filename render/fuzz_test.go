@@ -2,6 +2,9 @@ package render
 
 import (
 	"bytes"
+	"fmt"
+	"runtime/debug"
+	"time"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +55,7 @@ func FuzzRender(f *testing.F) {
 		renderers = append(renderers, r)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer watchdog(in)()
 		for _, r := range renderers {
 			before := patchesRejected.Load()
 			out, _, err := r.RenderStream(in)
@@ -73,6 +77,17 @@ func FuzzRender(f *testing.F) {
 			}
 		}
 	})
+}
+
+// watchdog crashes the process, with every goroutine's stack, when one input
+// takes more than 10 s: the fuzzer then keeps the input as a failure, where a
+// hang would only stall it. The returned func stops it.
+func watchdog(in []byte) func() {
+	timer := time.AfterFunc(10*time.Second, func() {
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("one input took over 10 s:\n%q", in))
+	})
+	return func() { timer.Stop() }
 }
 
 // asResourceList wraps a stream's documents as a ResourceList's items.
@@ -105,6 +120,7 @@ func FuzzRunFunction(f *testing.F) {
 		f.Add(asResourceList(in))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer watchdog(in)()
 		var out bytes.Buffer
 		before := patchesRejected.Load()
 		if err := RunFunction(bytes.NewReader(in), &out, Options{}); err != nil {

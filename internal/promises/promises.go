@@ -237,3 +237,31 @@ func flatten(n *yaml.Node, path string, into map[string]string, budget *int) boo
 	}
 	return true
 }
+
+// SameDocument reports whether two documents read as the same values,
+// aliases expanded (up to a budget) and spellings aside.
+func SameDocument(a, b []byte) error {
+	var na, nb yaml.Node
+	if err := yaml.Unmarshal(a, &na); err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, &nb); err != nil {
+		return err
+	}
+	budget := 100000
+	va, vb := map[string]string{}, map[string]string{}
+	if !flatten(&na, "", va, &budget) || !flatten(&nb, "", vb, &budget) {
+		return nil
+	}
+	for path, v := range va {
+		if vb[path] != v {
+			return fmt.Errorf("%s is %q, and %q", path, v, vb[path])
+		}
+	}
+	for path, v := range vb {
+		if _, ok := va[path]; !ok {
+			return fmt.Errorf("%s is missing, and %q", path, v)
+		}
+	}
+	return nil
+}
