@@ -3,12 +3,12 @@ package render
 import (
 	"bytes"
 	"fmt"
-	"runtime/debug"
-	"time"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
