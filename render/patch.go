@@ -44,6 +44,9 @@ type patcher struct {
 	edits    []textEdit
 	// verify is set when an edit's position came from the lexer (see above).
 	verify bool
+	// addedNewline: the body's last line had no end, which a block scalar
+	// there reads as part of its value.
+	addedNewline bool
 	// fragments caches rendered text by what it renders: a stream of similar
 	// workloads gets the same hook thousands of times.
 	fragments map[string][]byte
@@ -57,12 +60,13 @@ var patchesVerified, patchesRejected atomic.Int64
 // patch returns the patched body, or ok false when the document must be re-encoded.
 func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	body := d.body()
-	if len(body) > 0 && body[len(body)-1] != '\n' {
+	addedNewline := len(body) > 0 && body[len(body)-1] != '\n'
+	if addedNewline {
 		// Lines are inserted whole: give the last line its end.
 		body = append(body[:len(body):len(body)], '\n')
 	}
 	root := d.root()
-	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments}
+	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments, addedNewline: addedNewline}
 	p.indent, p.compact = layout(root)
 	if !p.walk(root, len(p.lineStarts)+1) || len(p.edits) == 0 {
 		return nil, false
@@ -545,9 +549,9 @@ func (p *patcher) blockScalarEnd(n *yaml.Node, limit int) (int, bool) {
 	if len(header) == 0 || (header[0] != '|' && header[0] != '>') {
 		return 0, false
 	}
-	keep := false
+	keep, explicit := false, 0
 	for _, b := range header[1:] {
-		if b == ' ' || b == '\t' || b == '#' {
+		if b == ' ' || b == '\t' || b == '#' || b == '\r' {
 			break
 		}
 		switch {
@@ -555,13 +559,33 @@ func (p *patcher) blockScalarEnd(n *yaml.Node, limit int) (int, bool) {
 			keep = true
 		case b == '-':
 		case b >= '1' && b <= '9':
-			// An explicit indentation: the verification has the last word.
+			explicit = int(b - '0')
 		default:
 			return 0, false
 		}
 	}
 	headerLine := c.line
 	end, contentIndent := headerLine, -1
+	if explicit > 0 {
+		// The indentation is counted from the parent's: the key's column, or
+		// the dash's when the scalar is a sequence item.
+		text, i, dash := p.line(headerLine), 0, -1
+		for {
+			for i < len(text) && text[i] == ' ' {
+				i++
+			}
+			if i+1 < len(text) && text[i] == '-' && text[i+1] == ' ' {
+				dash, i = i, i+1
+				continue
+			}
+			break
+		}
+		parent := i
+		if i == n.Column-1 {
+			parent = max(dash, 0)
+		}
+		contentIndent = parent + explicit
+	}
 	for l := headerLine + 1; l < limit; l++ {
 		text := bytes.TrimRight(p.line(l), "\r\n")
 		rest := bytes.TrimLeft(text, " ")
@@ -579,6 +603,9 @@ func (p *patcher) blockScalarEnd(n *yaml.Node, limit int) (int, bool) {
 			break
 		}
 		end = l
+	}
+	if p.addedNewline && end == len(p.lineStarts) {
+		return 0, false // its value ends without a line break: only the encoder can add after it
 	}
 	return end, true
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/graceful-dev/graceful/internal/promises"
 )
 
 func TestSplitKeepsEveryByte(t *testing.T) {
@@ -148,5 +150,37 @@ func TestErrorsNumberedPerInput(t *testing.T) {
 	_, _, err = r.RenderStream([]byte("a: \x01\n---\nb: 2\n---\nc: 3\n")) // no line in the message
 	if err == nil || !strings.HasPrefix(err.Error(), "document 1:") {
 		t.Errorf("error %v, want document 1", err)
+	}
+}
+
+// TestPatchesEdgeCases: where an entry ends is found, not guessed, for
+// values whose lines look like something else; no patch is rejected by the
+// verification (each rejection is a patcher bug the re-encoding hides).
+func TestPatchesEdgeCases(t *testing.T) {
+	r, _ := New(Options{Profile: "nginx"})
+	for name, in := range map[string]string{
+		"explicit indentation": "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args:\n    - |2\n         indented more\n       # still the script\n",
+		"explicit, key":        "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |1\n        x\n      # y\n",
+		"folded, blank lines":  "kind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    command: >-\n      folded\n\n\n    # a real comment\n",
+		"flow with quotes":     "kind: Pod\nmetadata: {name: c}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args: [\"a # b\", # c\n      'it''s\n    # not a comment', \"d\"]\n  hostname: plain\n    continued\n",
+		"no final newline":     "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
+		"value on next line":   "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
+		"tagged int":           "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
+	} {
+		before := patchesRejected.Load()
+		out, _, err := r.RenderStream([]byte(in))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if err := promises.Check([]byte(in), out); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.Contains(string(out), "preStop") || !strings.Contains(string(out), "terminationGracePeriodSeconds: 30") {
+			t.Errorf("%s: not changed:\n%s", name, out)
+		}
+		if patchesRejected.Load() != before {
+			t.Errorf("%s: the patch was rejected:\n%s", name, in)
+		}
 	}
 }

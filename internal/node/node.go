@@ -133,11 +133,13 @@ func GetStr(m *yaml.Node, key string) string { return Str(Get(m, key)) }
 // `1_000` is 1000 and `1:30` is 90. ok is false for anything else.
 func Int(n *yaml.Node) (v int, ok bool) {
 	n = Resolve(n)
-	if n == nil || n.Kind != yaml.ScalarNode || n.Style != 0 || (n.Tag != "!!int" && n.Tag != "" && n.Tag != "!!str") {
+	if n == nil || n.Kind != yaml.ScalarNode {
 		return 0, false
 	}
-	if n.Tag == "!!str" && !yaml11Int.MatchString(n.Value) {
-		return 0, false // a YAML 1.2 string that YAML 1.1 reads as a number: `1:30`
+	// An int by resolution or by an explicit `!!int "10"`; or a plain scalar
+	// that YAML 1.2 reads as a string and YAML 1.1 as a number: `1:30`.
+	if n.Tag != "!!int" && (n.Style != 0 || (n.Tag != "" && n.Tag != "!!str")) {
+		return 0, false
 	}
 	return parseYAML11Int(n.Value)
 }
