@@ -661,7 +661,8 @@ func (p *patcher) encodeFragment(n *yaml.Node, indent int, indentFirst bool) []b
 	if p.compact {
 		enc.CompactSeqIndent()
 	}
-	_ = enc.Encode(n) // new nodes only hold strings, ints, maps and sequences
+	keepNulls(n, false)
+	_ = enc.Encode(n) // new nodes hold strings, ints, maps, sequences, and copies of the user's values
 	_ = enc.Close()
 	prefix := bytes.Repeat([]byte(" "), indent)
 	lines := bytes.SplitAfter(buf.Bytes(), []byte("\n"))
