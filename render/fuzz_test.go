@@ -46,6 +46,9 @@ func FuzzRender(f *testing.F) {
 	for _, in := range goldenInputs(f) {
 		f.Add(in)
 	}
+	for _, in := range patchEdgeCases {
+		f.Add([]byte(in))
+	}
 	var renderers []*Renderer
 	for _, o := range fuzzOptions {
 		r, err := New(o)

@@ -158,15 +158,7 @@ func TestErrorsNumberedPerInput(t *testing.T) {
 // verification (each rejection is a patcher bug the re-encoding hides).
 func TestPatchesEdgeCases(t *testing.T) {
 	r, _ := New(Options{Profile: "nginx"})
-	for name, in := range map[string]string{
-		"explicit indentation": "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args:\n    - |2\n         indented more\n       # still the script\n",
-		"explicit, key":        "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |1\n        x\n      # y\n",
-		"folded, blank lines":  "kind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    command: >-\n      folded\n\n\n    # a real comment\n",
-		"flow with quotes":     "kind: Pod\nmetadata: {name: c}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args: [\"a # b\", # c\n      'it''s\n    # not a comment', \"d\"]\n  hostname: plain\n    continued\n",
-		"no final newline":     "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
-		"value on next line":   "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
-		"tagged int":           "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
-	} {
+	for name, in := range patchEdgeCases {
 		before := patchesRejected.Load()
 		out, _, err := r.RenderStream([]byte(in))
 		if err != nil {
@@ -183,4 +175,16 @@ func TestPatchesEdgeCases(t *testing.T) {
 			t.Errorf("%s: the patch was rejected:\n%s", name, in)
 		}
 	}
+}
+
+// patchEdgeCases are values whose lines look like something else, at the
+// places graceful inserts; the fuzz targets start from them too.
+var patchEdgeCases = map[string]string{
+	"explicit indentation": "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args:\n    - |2\n         indented more\n       # still the script\n",
+	"explicit, key":        "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |1\n        x\n      # y\n",
+	"folded, blank lines":  "kind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    command: >-\n      folded\n\n\n    # a real comment\n",
+	"flow with quotes":     "kind: Pod\nmetadata: {name: c}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args: [\"a # b\", # c\n      'it''s\n    # not a comment', \"d\"]\n  hostname: plain\n    continued\n",
+	"no final newline":     "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
+	"value on next line":   "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
+	"tagged int":           "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
 }
