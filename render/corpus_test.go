@@ -44,6 +44,7 @@ func TestCorpus(t *testing.T) {
 		t.Fatal("corpus has no files")
 	}
 	t.Cleanup(func() {
+		t.Logf("%d patches verified by a second parse", patchesVerified.Load())
 		if n := patchesRejected.Load(); n > 0 {
 			t.Errorf("%d patches did not parse back to the transformed tree", n)
 		}
