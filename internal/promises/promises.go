@@ -215,7 +215,11 @@ func flatten(n *yaml.Node, path string, into map[string]string, budget *int) boo
 				}
 				continue
 			}
-			if !flatten(n.Content[i+1], path+"."+k.Value, into, budget) {
+			key := k.Value
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+				key = "\x00null" // `~`, `null` and nothing are one key
+			}
+			if !flatten(n.Content[i+1], path+"."+key, into, budget) {
 				return false
 			}
 		}
