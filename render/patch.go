@@ -179,6 +179,9 @@ func (p *patcher) nextOld(nodes []*yaml.Node, i, step, limit int) int {
 }
 
 func (p *patcher) mapping(m *yaml.Node, limit int) bool {
+	if p.writtenFlow(m) {
+		return !hasNew(m) // no line of a flow collection is a block entry
+	}
 	var appended []*yaml.Node
 	lastOld, lastLimit, lastEnd := -1, limit, -1
 	for i := 0; i+1 < len(m.Content); i += 2 {
@@ -195,9 +198,10 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 				return false
 			}
 			lastEnd = end
-		} else if v.Style&yaml.FlowStyle != 0 && blockPathsToNew(v) {
+		} else if p.writtenFlow(v) && hasNew(v) {
 			// New fields in a flow collection: the entry is written again, in
 			// block style where the new fields go.
+			blockPathsToNew(v)
 			end, ok := p.replaceEntry(k, v, entryLimit)
 			if !ok {
 				return false
@@ -230,6 +234,9 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 }
 
 func (p *patcher) sequence(s *yaml.Node, limit int) bool {
+	if p.writtenFlow(s) {
+		return !hasNew(s)
+	}
 	var appended []*yaml.Node
 	lastOld, lastLimit := -1, limit
 	for i, item := range s.Content {
@@ -257,6 +264,28 @@ func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
 	p.insert(end, text)
 	return true
+}
+
+// writtenFlow reports whether a parsed collection is written in flow style:
+// its text starts with `{` or `[`. Its Style may say otherwise, as graceful
+// turns collections it adds to into block style.
+func (p *patcher) writtenFlow(n *yaml.Node) bool {
+	if n.Line == 0 || p.lineOf(n) < 1 || p.lineOf(n) > len(p.lineStarts) {
+		return false
+	}
+	c := p.cursorAt(n, p.lineOf(n)+1)
+	c.skipProperties()
+	return c.i < len(c.text) && (c.text[c.i] == '{' || c.text[c.i] == '[')
+}
+
+// hasNew reports whether a tree holds a node that was not parsed.
+func hasNew(n *yaml.Node) bool {
+	for _, c := range n.Content {
+		if c.Line == 0 || hasNew(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // blockPathsToNew turns the collections on the way to new nodes into block
