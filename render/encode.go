@@ -70,19 +70,26 @@ func mostlyCRLF(b []byte) bool {
 	return 2*bytes.Count(b, []byte("\r\n")) > bytes.Count(b, []byte("\n"))
 }
 
-// keepNulls spells out the empty nulls of flow collections: the encoder
-// would write `{a: }` as `{a: ”}`, an empty string.
+// keepNulls spells out the empty nulls the encoder would write as `''`, an
+// empty string: values in flow collections (`{a: }`) and keys anywhere.
 func keepNulls(n *yaml.Node, inFlow bool) {
 	if n == nil {
 		return
 	}
 	inFlow = inFlow || n.Style&yaml.FlowStyle != 0
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == "" && inFlow {
+	if isEmptyNull(n) && inFlow {
 		n.Value = "null"
 	}
-	for _, c := range n.Content {
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && isEmptyNull(c) {
+			c.Value = "null"
+		}
 		keepNulls(c, inFlow)
 	}
+}
+
+func isEmptyNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
 // isJSON reports whether a document is JSON: after its comment lines (Helm's

@@ -480,13 +480,22 @@ func (c *cursor) next() (byte, bool) {
 // skipProperties moves past an anchor and a tag before a node's content.
 func (c *cursor) skipProperties() {
 	for c.i < len(c.text) && (c.text[c.i] == '&' || c.text[c.i] == '!') {
-		for c.i < len(c.text) && c.text[c.i] != ' ' && c.text[c.i] != '\t' && c.text[c.i] != '\n' && c.text[c.i] != '\r' {
-			c.i++
+		anchor := c.text[c.i] == '&'
+		for c.i++; c.i < len(c.text); c.i++ {
+			b := c.text[c.i]
+			if b == ' ' || b == '\t' || b == '\n' || b == '\r' || (anchor && !isAnchorChar(b)) {
+				break
+			}
 		}
 		for c.i < len(c.text) && (c.text[c.i] == ' ' || c.text[c.i] == '\t') {
 			c.i++
 		}
 	}
+}
+
+// isAnchorChar is what yaml.v3 takes into an anchor's name.
+func isAnchorChar(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' || b == '-'
 }
 
 // quotedEnd is the line that closes a quoted scalar. A scalar on one line is
