@@ -41,16 +41,32 @@ func (m *mapping) str(k string) string {
 	return s
 }
 
+// maxExpandedNodes bounds the nodes a tree may expand to through its
+// aliases, as the API server's decoder bounds them: a kilobyte of nested
+// aliases (an alias bomb) would otherwise expand past any memory.
+const maxExpandedNodes = 1 << 20
+
+// errExcessiveAliasing is a tree that expands past maxExpandedNodes.
+var errExcessiveAliasing = fmt.Errorf("the document expands to more than %d nodes through its aliases (excessive aliasing)", maxExpandedNodes)
+
 // fromNode converts a parsed tree, following aliases.
 func fromNode(n *yaml.Node) (any, error) {
+	budget := maxExpandedNodes
+	return fromNodeWithin(n, &budget)
+}
+
+func fromNodeWithin(n *yaml.Node, budget *int) (any, error) {
+	if *budget--; *budget < 0 {
+		return nil, errExcessiveAliasing
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return fromNode(n.Content[0])
+		return fromNodeWithin(n.Content[0], budget)
 	case yaml.AliasNode:
-		return fromNode(n.Alias)
+		return fromNodeWithin(n.Alias, budget)
 	case yaml.MappingNode:
 		m := newMapping()
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -69,7 +85,7 @@ func fromNode(n *yaml.Node) (any, error) {
 				// anyone's guess.
 				return nil, fmt.Errorf("line %d: key %q appears twice", k.Line, k.Value)
 			}
-			val, err := fromNode(v)
+			val, err := fromNodeWithin(v, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -79,7 +95,7 @@ func fromNode(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, err := fromNode(c)
+			v, err := fromNodeWithin(c, budget)
 			if err != nil {
 				return nil, err
 			}

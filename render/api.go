@@ -112,3 +112,17 @@ func (p PostRenderer) Run(renderedManifests *bytes.Buffer) (*bytes.Buffer, error
 	}
 	return bytes.NewBuffer(out), nil
 }
+
+// validateGoConfig runs ParseConfig's validation on a Config built in Go,
+// which may leave out apiVersion and kind: a rule with profile "nignx" or a
+// negative delay is an error there as in a file.
+func validateGoConfig(c *Config) error {
+	v := *c
+	if v.APIVersion == "" && v.Kind == "" {
+		v.APIVersion, v.Kind = ConfigAPIVersion, ConfigKind
+	}
+	if err := v.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -90,6 +91,52 @@ func BenchmarkRenderCorpus(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	for b.Loop() {
 		if _, _, err := r.RenderStream(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// joinStream is n LoadBalancer Services and n Deployments whose pods all
+// share one label (which sorts first): each Service selects {a-team: x, app: i}, or with
+// sameSelector only {a-team: x}.
+func joinStream(n int, sameSelector bool) []byte {
+	var b bytes.Buffer
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "---\nkind: Deployment\nmetadata: {name: d%d}\nspec:\n  template:\n    metadata:\n      labels: {a-team: x, app: a%d}\n    spec:\n      containers:\n      - name: c\n        image: c\n", i, i)
+	}
+	for i := 0; i < n; i++ {
+		selector := fmt.Sprintf("{a-team: x, app: a%d}", i)
+		if sameSelector {
+			selector = "{a-team: x}"
+		}
+		fmt.Fprintf(&b, "---\nkind: Service\nmetadata: {name: s%d}\nspec:\n  type: LoadBalancer\n  selector: %s\n", i, selector)
+	}
+	return b.Bytes()
+}
+
+// BenchmarkServiceJoin is 20,000 Services joined to 20,000 workloads.
+func BenchmarkServiceJoin(b *testing.B) {
+	for _, same := range []bool{false, true} {
+		in := joinStream(20000, same)
+		b.Run(fmt.Sprintf("sameSelector=%v", same), func(b *testing.B) {
+			r, _ := New(Options{Profile: "generic-http", Providers: []string{"aws"}})
+			for b.Loop() {
+				if _, _, err := r.RenderStream(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRunFunction is the synthetic stream as a ResourceList's items.
+func BenchmarkRunFunction(b *testing.B) {
+	in := asResourceList(synthStream(b))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var out bytes.Buffer
+		if err := RunFunction(bytes.NewReader(in), &out, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -48,9 +48,8 @@ func TestCorpus(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("corpus has no files")
 	}
-	verifyAllPatches = true
 	t.Cleanup(func() {
-		verifyAllPatches = false
+		t.Logf("%d patches verified by a second parse", patchesVerified.Load())
 		if n := patchesRejected.Load(); n > 0 {
 			t.Errorf("%d patches did not parse back to the transformed tree", n)
 		}

@@ -3,38 +3,52 @@ package render
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // encode writes a changed document back: patched (see patch.go) where it can
-// be, else re-encoded with its `---` line, comments, key order and the
-// indentation it already uses. A JSON document stays JSON.
+// be, else re-encoded with its `---` line, the comments before it (Helm's
+// `# Source:`), comments, key order and the indentation it already uses. A
+// JSON document stays JSON.
 func (d *Document) encode(fragments map[string][]byte) error {
-	if !isJSON(d.body()) {
-		if body, ok := d.patch(fragments); ok {
-			marker := d.Raw[:len(d.Raw)-len(d.body())]
-			d.out = append(append(make([]byte, 0, len(marker)+len(body)), marker...), body...)
+	body := d.body()
+	json := isJSON(body)
+	if !json {
+		if patched, ok := d.patch(fragments); ok {
+			marker := d.Raw[:len(d.Raw)-len(body)]
+			d.out = append(append(make([]byte, 0, len(marker)+len(patched)), marker...), patched...)
 			d.changed = true
 			return nil
 		}
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(d.Raw) + 256)
-	if line := firstLine(d.Raw); isSeparator(line) {
-		buf.WriteString("---\n")
-	}
-	if isJSON(d.body()) {
-		writeJSON(&buf, d.root(), "")
+	if json {
+		head := d.Raw
+		if line := firstLine(head); isSeparator(line) {
+			buf.Write(line) // with what follows `---` on its line
+			head = head[len(line):]
+		}
+		buf.Write(leadingComments(head))
+		if err := writeJSON(&buf, d.root(), ""); err != nil {
+			return &DocumentError{Ref: d.Ref, Err: err}
+		}
 		buf.WriteByte('\n')
 	} else {
+		if line := firstLine(d.Raw); isSeparator(line) {
+			buf.WriteString("---\n")
+		}
 		indent, compact := layout(d.root())
 		enc := yaml.NewEncoder(&buf)
 		enc.SetIndent(indent)
 		if compact {
 			enc.CompactSeqIndent()
 		}
+		keepNulls(d.root(), false)
+		blockPathsToNew(d.root())
 		if err := enc.Encode(d.Node); err != nil {
 			return &DocumentError{Ref: d.Ref, Err: err}
 		}
@@ -43,26 +57,62 @@ func (d *Document) encode(fragments map[string][]byte) error {
 		}
 	}
 	out := buf.Bytes()
-	if bytes.Contains(firstLine(d.Raw), []byte("\r\n")) {
-		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	if mostlyCRLF(d.Raw) {
+		out = bytes.ReplaceAll(bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 	}
 	d.out, d.changed = out, true
 	return nil
 }
 
-// isJSON reports whether a document is written as JSON: its first character
-// after blanks and comments opens an object.
-func isJSON(body []byte) bool {
-	for len(body) > 0 {
-		line := firstLine(body)
-		body = body[len(line):]
-		t := bytes.TrimSpace(line)
-		if len(t) == 0 || t[0] == '#' {
-			continue
-		}
-		return t[0] == '{'
+// mostlyCRLF reports whether most lines end with CRLF: a re-encoded document
+// cannot keep each line's end, so it takes the most common one.
+func mostlyCRLF(b []byte) bool {
+	return 2*bytes.Count(b, []byte("\r\n")) > bytes.Count(b, []byte("\n"))
+}
+
+// keepNulls spells out the empty nulls the encoder would write as `''`, an
+// empty string: values in flow collections (`{a: }`) and keys anywhere.
+func keepNulls(n *yaml.Node, inFlow bool) {
+	if n == nil {
+		return
 	}
-	return false
+	inFlow = inFlow || n.Style&yaml.FlowStyle != 0
+	if isEmptyNull(n) && inFlow {
+		n.Value = "null"
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && isEmptyNull(c) {
+			c.Value = "null"
+		}
+		keepNulls(c, inFlow)
+	}
+}
+
+func isEmptyNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// isJSON reports whether a document is JSON: after its comment lines (Helm's
+// `# Source:`), the rest is a JSON value. A YAML flow mapping that starts
+// with `{` but holds comments, tags or YAML numbers is YAML.
+func isJSON(body []byte) bool {
+	rest := body[len(leadingComments(body)):]
+	t := bytes.TrimSpace(rest)
+	return len(t) > 0 && t[0] == '{' && json.Valid(t)
+}
+
+// leadingComments is the document's blank and comment lines before its content.
+func leadingComments(body []byte) []byte {
+	n := 0
+	for n < len(body) {
+		line := firstLine(body[n:])
+		t := bytes.TrimSpace(line)
+		if len(t) > 0 && t[0] != '#' {
+			break
+		}
+		n += len(line)
+	}
+	return body[:n]
 }
 
 // layout finds the indentation width of block mappings and whether block
@@ -110,13 +160,15 @@ func layout(root *yaml.Node) (indent int, compact bool) {
 	return indent, compact
 }
 
-// writeJSON writes a tree as indented JSON, keeping key order.
-func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
+// writeJSON writes a tree as indented JSON, keeping key order. A document
+// read as JSON has no aliases; one that reached here is refused rather than
+// expanded, which an alias bomb would make unbounded.
+func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) error {
 	switch n.Kind {
 	case yaml.DocumentNode:
-		writeJSON(buf, n.Content[0], indent)
+		return writeJSON(buf, n.Content[0], indent)
 	case yaml.AliasNode:
-		writeJSON(buf, n.Alias, indent)
+		return fmt.Errorf("a JSON document cannot hold the YAML alias *%s", n.Value)
 	case yaml.MappingNode, yaml.SequenceNode:
 		open, close, step := "{", "}", 2
 		if n.Kind == yaml.SequenceNode {
@@ -124,7 +176,7 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
 		}
 		if len(n.Content) == 0 {
 			buf.WriteString(open + close)
-			return
+			return nil
 		}
 		inner := indent + "  "
 		buf.WriteString(open)
@@ -137,7 +189,9 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
 				writeJSONString(buf, n.Content[i].Value)
 				buf.WriteString(": ")
 			}
-			writeJSON(buf, n.Content[i+step-1], inner)
+			if err := writeJSON(buf, n.Content[i+step-1], inner); err != nil {
+				return err
+			}
 		}
 		buf.WriteString("\n" + indent + close)
 	default:
@@ -150,6 +204,7 @@ func writeJSON(buf *bytes.Buffer, n *yaml.Node, indent string) {
 			writeJSONString(buf, n.Value)
 		}
 	}
+	return nil
 }
 
 func writeJSONString(buf *bytes.Buffer, s string) {

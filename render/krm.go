@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
 
@@ -30,6 +29,9 @@ func IsResourceList(data []byte) bool {
 	var head struct {
 		Kind string `yaml:"kind"`
 	}
+	if s, ok := splitResourceList(data); ok {
+		data = s.withoutItems() // the items are most of it: the kind is in the rest
+	}
 	_ = yaml.NewDecoder(bytes.NewReader(data)).Decode(&head)
 	return head.Kind == resourceListKind
 }
@@ -43,6 +45,9 @@ func IsResourceList(data []byte) bool {
 func RunFunction(in io.Reader, out io.Writer, opts Options) error {
 	data, err := io.ReadAll(in)
 	if err != nil {
+		return err
+	}
+	if ok, err := runStreamed(data, out, opts); ok {
 		return err
 	}
 	var doc yaml.Node
@@ -60,6 +65,7 @@ func RunFunction(in io.Reader, out io.Writer, opts Options) error {
 	enc := yaml.NewEncoder(out)
 	enc.SetIndent(2)
 	enc.CompactSeqIndent()
+	keepNulls(&doc, false)
 	if err := enc.Encode(&doc); err != nil {
 		return err
 	}
@@ -69,19 +75,8 @@ func RunFunction(in io.Reader, out io.Writer, opts Options) error {
 	return runErr
 }
 
-// runOnList renders the items in place and returns the results.
+// runOnList renders the items of a parsed ResourceList in place.
 func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
-	if fc := node.Get(list, "functionConfig"); !node.IsNull(fc) {
-		cfg, err := ConfigFromNode(fc)
-		if err != nil {
-			return failed(nil, fmt.Errorf("functionConfig: %w", err))
-		}
-		opts.Config = cfg
-	}
-	r, err := New(opts)
-	if err != nil {
-		return failed(nil, err)
-	}
 	items := node.Get(list, "items")
 	if !node.IsNull(items) && !node.IsSeq(items) {
 		return failed(nil, fmt.Errorf("items: expected a sequence"))
@@ -89,18 +84,24 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 	var docs []*Document
 	if items != nil {
 		for i, item := range items.Content {
-			annotations := node.Lookup(item, "metadata", "annotations")
-			docs = append(docs, &Document{
-				Ref:    Ref{Index: i + 1, File: firstAnnotation(annotations, pathAnnotations)},
-				Node:   &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}},
-				parsed: true,
-			})
+			d := &Document{Ref: Ref{Index: i + 1, order: i + 1},
+				Node: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}}, parsed: true}
+			d.krmAnnotations()
+			docs = append(docs, d)
 		}
 	}
-	report, err := r.process(docs, true)
+	r, report, results, err := renderItems(list, docs, opts)
 	if err != nil {
-		return failed(docs, err)
+		return results, err
 	}
+	return itemResults(r, report, docs)
+}
+
+// itemResults are the results of rendered items: the run's notices, then
+// each object's findings. With --strict every warning is an error, so
+// kustomize stops.
+func itemResults(r *Renderer, report *Report, docs []*Document) ([]any, error) {
+	var results []any
 	for _, f := range report.Notices {
 		results = append(results, node.NewMap("message", f.Message, "severity", string(f.Severity)))
 	}
@@ -108,7 +109,6 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 		results = append(results, entryResults(e, docs)...)
 	}
 	if err := r.strictCheck(report); err != nil {
-		// --strict: every warning is an error, so kustomize stops.
 		for _, res := range results {
 			if sev := node.Get(res.(*yaml.Node), "severity"); sev != nil && sev.Value == "warning" {
 				sev.Value = "error"
@@ -119,6 +119,32 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 	return results, nil
 }
 
+// renderItems renders a ResourceList's items with the settings of its
+// functionConfig (a GracefulShutdown; the options fill what it leaves out)
+// and returns its report, or the results that say what went wrong. Items given as trees keep them (the list is
+// encoded whole); items given as text are patched like CLI documents.
+func renderItems(list *yaml.Node, docs []*Document, opts Options) (*Renderer, *Report, []any, error) {
+	if fc := node.Get(list, "functionConfig"); !node.IsNull(fc) {
+		cfg, err := ConfigFromNode(fc)
+		if err != nil {
+			results, err := failed(nil, fmt.Errorf("functionConfig: %w", err))
+			return nil, nil, results, err
+		}
+		opts.Config = cfg
+	}
+	r, err := New(opts)
+	if err != nil {
+		results, err := failed(nil, err)
+		return nil, nil, results, err
+	}
+	keepNodes := len(docs) > 0 && docs[0].Raw == nil
+	report, err := r.process(docs, keepNodes)
+	if err != nil {
+		results, err := failed(docs, err)
+		return nil, nil, results, err
+	}
+	return r, report, nil, nil
+}
 func firstAnnotation(annotations *yaml.Node, keys string) string {
 	for _, k := range bytes.Fields([]byte(keys)) {
 		if v := node.GetStr(annotations, string(k)); v != "" {
@@ -164,9 +190,8 @@ func (r result) node(docs []*Document) *yaml.Node {
 	}
 	if r.ref.File != "" && r.ref.Index >= 1 && r.ref.Index <= len(docs) {
 		file := node.NewMap("path", r.ref.File)
-		annotations := node.Lookup(docs[r.ref.Index-1].root(), "metadata", "annotations")
-		if i, err := strconv.Atoi(firstAnnotation(annotations, indexAnnotations)); err == nil {
-			node.Set(file, "index", node.NewInt(i))
+		if d := docs[r.ref.Index-1]; d.fileIndex >= 0 {
+			node.Set(file, "index", node.NewInt(d.fileIndex))
 		}
 		node.Set(n, "file", file)
 	}

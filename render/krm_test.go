@@ -2,8 +2,12 @@ package render
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/graceful-dev/graceful/internal/promises"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -147,5 +151,58 @@ func TestFunctionStrict(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the warning is not an error result: %v", results)
+	}
+}
+
+// trickyCases are the golden cases of issue 7's classes, all rendered with
+// `--profile=nginx --provider=aws`, the settings asResourceList gives.
+var trickyCases = []string{"patch-values-that-look-like-structure", "anchors-and-aliases", "json-and-yaml-flow", "alias-bombs", "line-ends-and-yaml11-numbers"}
+
+// TestTrickyInputsEveryPath: the tricky cases come out of the Helm 3 SDK's
+// post-renderer exactly as from the CLI (the golden file), and out of the KRM
+// function with the same values, item by item, keeping every promise.
+func TestTrickyInputsEveryPath(t *testing.T) {
+	r, err := New(Options{Profile: "nginx", Providers: []string{"aws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range trickyCases {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "testdata", name)
+			in, err := os.ReadFile(filepath.Join(dir, "input.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, "expected.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			helm, err := PostRenderer{Renderer: r}.Run(bytes.NewBuffer(in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(helm.Bytes(), want) {
+				t.Errorf("the Helm post-renderer differs from the CLI:\n%s", helm.Bytes())
+			}
+
+			var out bytes.Buffer
+			list := asResourceList(in)
+			if err := RunFunction(bytes.NewReader(list), &out, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			inItems, outItems := krmItems(t, list), krmItems(t, out.Bytes())
+			wantItems := krmItems(t, asResourceList(want))
+			if len(outItems) != len(inItems) || len(outItems) != len(wantItems) {
+				t.Fatalf("%d items in, %d out, %d from the CLI", len(inItems), len(outItems), len(wantItems))
+			}
+			for i := range outItems {
+				if err := promises.SameValues(inItems[i], outItems[i]); err != nil {
+					t.Errorf("item %d: %v", i+1, err)
+				}
+				if err := promises.SameDocument(wantItems[i], outItems[i]); err != nil {
+					t.Errorf("item %d differs from the CLI's document: %v", i+1, err)
+				}
+			}
+		})
 	}
 }

@@ -15,10 +15,17 @@ import (
 // new fields are inserted where a person would add them, a replaced value is
 // rewritten from its key on, and nothing else moves, so comments, quoting,
 // indentation and blank lines all stay. The transformers mark what they did by
-// the nodes themselves: a node that was not parsed (Line 0) is new. Where the
-// text cannot be patched line by line (flow style, an empty mapping), the
-// document is re-encoded. Where line structure alone cannot be trusted (see
-// needsVerify), the patched text must parse back to the transformed tree.
+// the nodes themselves: a node that was not parsed (Line 0) is new.
+//
+// Where an entry ends is decided from the parsed tree, not from how lines
+// look: an entry runs until the next node of the tree starts (its limit), and
+// its own text ends with its last node. When that last node is a plain scalar,
+// an alias or a collection that closes on its line, the end is known
+// exactly. When it is a block scalar, a quoted scalar or a flow collection
+// over several lines, its end is found by a small YAML lexer, and the patched
+// text must then parse back to the transformed tree (verify). The rule is the
+// same in tests and in production. Where the text cannot be patched (flow
+// style, an empty mapping, a failed check) the document is re-encoded.
 
 // textEdit replaces body[start:end] with text.
 type textEdit struct {
@@ -35,22 +42,33 @@ type patcher struct {
 	indent   int
 	compact  bool
 	edits    []textEdit
+	// verify is set when an edit's position came from the lexer (see above).
+	verify bool
+	// addedNewline: the body's last line had no end, which a block scalar
+	// there reads as part of its value.
+	addedNewline bool
 	// fragments caches rendered text by what it renders: a stream of similar
 	// workloads gets the same hook thousands of times.
 	fragments map[string][]byte
 }
 
+// patchesVerified and patchesRejected count second parses and the patches
+// they caught: each rejection is a patcher bug that the re-encoding hid.
+// Tests expect none.
+var patchesVerified, patchesRejected atomic.Int64
+
 // patch returns the patched body, or ok false when the document must be re-encoded.
 func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	body := d.body()
-	if len(body) > 0 && body[len(body)-1] != '\n' {
+	addedNewline := len(body) > 0 && body[len(body)-1] != '\n'
+	if addedNewline {
 		// Lines are inserted whole: give the last line its end.
 		body = append(body[:len(body):len(body)], '\n')
 	}
 	root := d.root()
-	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments}
+	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments, addedNewline: addedNewline}
 	p.indent, p.compact = layout(root)
-	if !p.walk(root) || len(p.edits) == 0 {
+	if !p.walk(root, len(p.lineStarts)+1) || len(p.edits) == 0 {
 		return nil, false
 	}
 	sort.SliceStable(p.edits, func(i, j int) bool { return p.edits[i].start < p.edits[j].start })
@@ -66,18 +84,16 @@ func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 			return nil, false // overlapping edits: leave it to the encoder
 		}
 		buf.Write(body[last:e.start])
-		buf.Write(e.text)
+		buf.Write(p.withLineEnds(e))
 		last = e.end
 	}
 	buf.Write(body[last:])
 	out = buf.Bytes()
-	if bytes.Contains(firstLine(d.Raw), []byte("\r\n")) || bytes.Contains(body, []byte("\r\n")) {
-		out = normalizeCRLF(out)
-	}
-	if !verifyAllPatches && !needsVerify(body) {
+	if !p.verify {
 		return out, true
 	}
-	// The safety net: the patched text must read back as the transformed tree.
+	// The lexer found an end: the patched text must read back as the transformed tree.
+	patchesVerified.Add(1)
 	var check yaml.Node
 	if err := yaml.Unmarshal(out, &check); err != nil || check.Kind != yaml.DocumentNode ||
 		len(check.Content) != 1 || !node.Equal(check.Content[0], root) {
@@ -87,21 +103,25 @@ func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	return out, true
 }
 
-// verifyAllPatches makes every patch prove itself by a second parse; tests
-// set it. Otherwise only documents with constructs where line structure alone
-// cannot place an insertion are checked, as a parse costs as much as the rest
-// of a render.
-var verifyAllPatches = false
-
-// patchesRejected counts patches the second parse caught: each is a patcher
-// bug that the re-encoding hid. Tests expect none.
-var patchesRejected atomic.Int64
-
-// needsVerify reports constructs the line-based patcher cannot reason about:
-// block scalars that keep trailing blank lines (|+ >+), whose value would take
-// in a line inserted after them, and tabs.
-func needsVerify(body []byte) bool {
-	return bytes.Contains(body, []byte("|+")) || bytes.Contains(body, []byte(">+")) || bytes.IndexByte(body, '\t') >= 0
+// withLineEnds gives the lines of an edit the line end of the line before it
+// (or after it, at the start of the body): a CRLF document stays CRLF, and a
+// single CRLF line elsewhere changes nothing.
+func (p *patcher) withLineEnds(e textEdit) []byte {
+	crlf := false
+	if e.start > 0 {
+		crlf = e.start >= 2 && p.body[e.start-1] == '\n' && p.body[e.start-2] == '\r'
+		if p.body[e.start-1] != '\n' { // a replacement within a line: that line's end
+			if i := bytes.IndexByte(p.body[e.start:], '\n'); i > 0 {
+				crlf = p.body[e.start+i-1] == '\r'
+			}
+		}
+	} else if i := bytes.IndexByte(p.body, '\n'); i > 0 {
+		crlf = p.body[i-1] == '\r'
+	}
+	if !crlf || bytes.Contains(e.text, []byte("\r")) {
+		return e.text
+	}
+	return bytes.ReplaceAll(e.text, []byte("\n"), []byte("\r\n"))
 }
 
 func lineStarts(b []byte) []int {
@@ -122,100 +142,199 @@ func (p *patcher) offset(line, column int) int {
 	return p.lineStarts[line-1] + column - 1
 }
 
-func (p *patcher) line(n int) []byte {
-	start := p.lineStarts[n-1]
-	end := len(p.body)
+// lineEnd is the offset just past line n, or the body's end.
+func (p *patcher) lineEnd(n int) int {
 	if n < len(p.lineStarts) {
-		end = p.lineStarts[n]
+		return p.lineStarts[n]
 	}
-	return p.body[start:end]
+	return len(p.body)
 }
 
-// walk plans edits for the new nodes under n, which was parsed.
-func (p *patcher) walk(n *yaml.Node) bool {
+func (p *patcher) line(n int) []byte {
+	return p.body[p.lineStarts[n-1]:p.lineEnd(n)]
+}
+
+// walk plans edits for the new nodes under n, which was parsed. limit is the
+// body line where the next node after n starts (one past the last line at
+// the end of the document).
+func (p *patcher) walk(n *yaml.Node, limit int) bool {
 	switch n.Kind {
 	case yaml.MappingNode:
-		return p.mapping(n)
+		return p.mapping(n, limit)
 	case yaml.SequenceNode:
-		return p.sequence(n)
+		return p.sequence(n, limit)
 	}
 	return true
 }
 
-func (p *patcher) mapping(m *yaml.Node) bool {
+// nextOld is the body line of the first parsed node of nodes[i:] (every
+// step-th), or limit.
+func (p *patcher) nextOld(nodes []*yaml.Node, i, step, limit int) int {
+	for ; i < len(nodes); i += step {
+		if nodes[i].Line != 0 {
+			return p.lineOf(nodes[i])
+		}
+	}
+	return limit
+}
+
+func (p *patcher) mapping(m *yaml.Node, limit int) bool {
+	if p.writtenFlow(m) {
+		return !hasNew(m) // no line of a flow collection is a block entry
+	}
 	var appended []*yaml.Node
-	lastOld := -1
+	lastOld, lastLimit, lastEnd := -1, limit, -1
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k, v := m.Content[i], m.Content[i+1]
-		switch {
-		case k.Line == 0:
+		if k.Line == 0 {
 			appended = append(appended, k, v)
-		case v.Line == 0:
-			lastOld = i
-			if !p.replaceEntry(m, k, v) {
-				return false
-			}
-		default:
-			lastOld = i
-			if !p.walk(v) {
-				return false
-			}
-		}
-	}
-	if len(appended) == 0 {
-		return true
-	}
-	if lastOld < 0 {
-		return false // an empty mapping: `{}`
-	}
-	first := m.Content[0]
-	if !p.startsBlockEntry(first, false) {
-		return false
-	}
-	at := p.entryEnd(m.Content[lastOld])
-	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: appended}, first.Column-1, true)
-	p.insert(at, text)
-	return true
-}
-
-func (p *patcher) sequence(s *yaml.Node) bool {
-	var appended []*yaml.Node
-	var lastOld *yaml.Node
-	for _, item := range s.Content {
-		if item.Line == 0 {
-			appended = append(appended, item)
 			continue
 		}
-		lastOld = item
-		if !p.walk(item) {
+		entryLimit := p.nextOld(m.Content, i+2, 2, limit)
+		lastOld, lastLimit, lastEnd = i, entryLimit, -1
+		if v.Line == 0 {
+			end, ok := p.replaceEntry(k, v, entryLimit)
+			if !ok {
+				return false
+			}
+			lastEnd = end
+		} else if p.writtenFlow(v) && hasNew(v) {
+			// New fields in a flow collection: the entry is written again, in
+			// block style where the new fields go.
+			blockPathsToNew(v)
+			end, ok := p.replaceEntry(k, v, entryLimit)
+			if !ok {
+				return false
+			}
+			lastEnd = end
+		} else if !p.walk(v, entryLimit) {
 			return false
 		}
 	}
 	if len(appended) == 0 {
 		return true
 	}
-	if lastOld == nil || !p.startsBlockEntry(s.Content[0], true) {
+	if lastOld < 0 || m.Style&yaml.FlowStyle != 0 {
+		return false // an empty or flow mapping: `{}`
+	}
+	first := m.Content[0]
+	if !p.startsBlockEntry(first, false) {
 		return false
 	}
-	dash := p.dashColumn(s.Content[0])
-	at := p.itemEnd(lastOld, dash)
-	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
-	p.insert(at, text)
+	end, ok := lastEnd, lastEnd >= 0 // after a replaced value
+	if !ok {
+		end, ok = p.entryEnd(m.Content[lastOld], m.Content[lastOld+1], lastLimit)
+	}
+	if !ok {
+		return false
+	}
+	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: appended}, first.Column-1, true)
+	p.insert(end, text)
 	return true
 }
 
-// replaceEntry rewrites `key: value` from the key to the end of the entry.
-func (p *patcher) replaceEntry(m, k, v *yaml.Node) bool {
-	if !p.startsBlockEntry(k, false) {
+func (p *patcher) sequence(s *yaml.Node, limit int) bool {
+	if p.writtenFlow(s) {
+		return !hasNew(s)
+	}
+	var appended []*yaml.Node
+	lastOld, lastLimit := -1, limit
+	for i, item := range s.Content {
+		if item.Line == 0 {
+			appended = append(appended, item)
+			continue
+		}
+		itemLimit := p.nextOld(s.Content, i+1, 1, limit)
+		lastOld, lastLimit = i, itemLimit
+		if !p.walk(item, itemLimit) {
+			return false
+		}
+	}
+	if len(appended) == 0 {
+		return true
+	}
+	if lastOld < 0 || s.Style&yaml.FlowStyle != 0 || !p.startsBlockEntry(s.Content[0], true) {
 		return false
 	}
-	start := p.offset(p.lineOf(k), k.Column)
-	end := p.entryEnd(k)
+	dash := p.dashColumn(s.Content[0])
+	end, ok := p.entryEnd(s.Content[lastOld], s.Content[lastOld], lastLimit)
+	if !ok {
+		return false
+	}
+	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
+	p.insert(end, text)
+	return true
+}
+
+// writtenFlow reports whether a parsed collection is written in flow style:
+// its text starts with `{` or `[`. Its Style may say otherwise, as graceful
+// turns collections it adds to into block style.
+func (p *patcher) writtenFlow(n *yaml.Node) bool {
+	if n.Line == 0 || p.lineOf(n) < 1 || p.lineOf(n) > len(p.lineStarts) {
+		return false
+	}
+	c := p.cursorAt(n, p.lineOf(n)+1)
+	c.skipProperties()
+	return c.i < len(c.text) && (c.text[c.i] == '{' || c.text[c.i] == '[')
+}
+
+// hasNew reports whether a tree holds a node that was not parsed.
+func hasNew(n *yaml.Node) bool {
+	for _, c := range n.Content {
+		if c.Line == 0 || hasNew(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// blockPathsToNew turns the collections on the way to new nodes into block
+// style, and reports whether there were any.
+func blockPathsToNew(n *yaml.Node) bool {
+	found := false
+	for _, c := range n.Content {
+		if c.Line == 0 || blockPathsToNew(c) {
+			found = true
+		}
+	}
+	if found && (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) {
+		n.Style &^= yaml.FlowStyle
+	}
+	return found
+}
+
+// replaceEntry rewrites `key: value` from the key to the end of the entry.
+// The old value is no longer in the tree: it is read again from the entry's
+// own lines, to find where it ends.
+func (p *patcher) replaceEntry(k, v *yaml.Node, limit int) (end int, ok bool) {
+	if !p.startsBlockEntry(k, false) || limit > len(p.lineStarts)+1 || limit <= p.lineOf(k) {
+		return 0, false
+	}
+	kLine := p.lineOf(k)
+	start := p.offset(kLine, k.Column)
+	// The entry alone, with what precedes the key on its line (a "- ") blanked.
+	snippet := make([]byte, 0, k.Column+p.lineEnd(limit-1)-start)
+	snippet = append(snippet, bytes.Repeat([]byte(" "), k.Column-1)...)
+	snippet = append(snippet, p.body[start:p.lineEnd(limit-1)]...)
+	var old yaml.Node
+	if yaml.Unmarshal(snippet, &old) != nil || len(old.Content) != 1 {
+		return 0, false
+	}
+	m := old.Content[0]
+	if m.Kind != yaml.MappingNode || len(m.Content) != 2 || m.Content[0].Value != k.Value {
+		return 0, false
+	}
+	sub := *p
+	sub.lineBase = 2 - kLine // snippet line 1 is body line kLine
+	if end, ok = sub.entryEnd(m.Content[0], m.Content[1], limit); !ok {
+		return 0, false
+	}
+	p.verify = p.verify || sub.verify
 	key := node.NewStr(k.Value)
 	key.Style = k.Style
 	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{key, v}}, k.Column-1, false)
 	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
-	return true
+	return end, true
 }
 
 // startsBlockEntry reports whether n begins a block entry: nothing but spaces
@@ -242,43 +361,291 @@ func (p *patcher) dashColumn(item *yaml.Node) int {
 	return len(before)
 }
 
-// entryEnd is the offset just past the last line of a mapping entry: the
-// lines after the key that are more indented than it, or "- " items at the
-// key's column (a sequence written compact: a sibling key never starts with
-// "- "), without trailing blank lines and comments at the key's level.
-func (p *patcher) entryEnd(k *yaml.Node) int {
-	keyIndent := k.Column - 1
-	return p.blockEnd(p.lineOf(k), func(indent int, rest []byte) bool {
-		return indent > keyIndent || (indent == keyIndent && isDashLine(rest))
-	})
-}
-
-// itemEnd is the offset just past the last line of a sequence item.
-func (p *patcher) itemEnd(item *yaml.Node, dash int) int {
-	return p.blockEnd(p.lineOf(item), func(indent int, _ []byte) bool { return indent > dash-1 })
-}
-
-func (p *patcher) blockEnd(firstLine int, inside func(indent int, rest []byte) bool) int {
-	last := firstLine
-	for n := firstLine + 1; n <= len(p.lineStarts); n++ {
-		line := bytes.TrimRight(p.line(n), "\r\n")
-		rest := bytes.TrimLeft(line, " ")
-		if len(rest) == 0 || rest[0] == '#' {
-			continue // blank lines and comments go with what follows
+// entryEnd is the offset just past the last line of the entry that starts
+// with node first and whose last part is value; limit is the line of the
+// next node. Blank lines and comments after the entry go with what follows.
+func (p *patcher) entryEnd(first, value *yaml.Node, limit int) (int, bool) {
+	firstLine := p.lineOf(first)
+	if limit > len(p.lineStarts)+1 || limit <= firstLine {
+		return 0, false
+	}
+	// The last parsed node in document order, and the outermost flow
+	// collection on the way to it: its closing bracket comes after it.
+	last, flow := value, (*yaml.Node)(nil)
+	for {
+		if flow == nil && last.Style&yaml.FlowStyle != 0 && (last.Kind == yaml.MappingNode || last.Kind == yaml.SequenceNode) {
+			flow = last
 		}
-		if !inside(len(line)-len(rest), rest) {
+		child := lastParsedChild(last)
+		if child == nil {
 			break
 		}
-		last = n
+		last = child
 	}
-	if last == len(p.lineStarts) {
-		return len(p.body)
+	if last.Line == 0 || p.lineOf(last) < firstLine || p.lineOf(last) >= limit {
+		return 0, false
 	}
-	return p.lineStarts[last]
+	end := p.lineOf(last) // the last line of the entry's own text
+	var ok bool
+	switch {
+	case flow != nil:
+		end, ok = p.flowEnd(flow, limit)
+	case last.Kind == yaml.ScalarNode && (last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0):
+		end, ok = p.blockScalarEnd(last, limit)
+	case last.Kind == yaml.ScalarNode && (last.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0):
+		end, ok = p.quotedEnd(last, limit)
+	default:
+		ok = true
+	}
+	if !ok {
+		return 0, false
+	}
+	// A plain scalar may go on over more lines (a comment line ends it);
+	// anything else that is not a comment up to the limit is still this
+	// entry's, which only a plain scalar explains.
+	for n := end + 1; n < limit; n++ {
+		rest := bytes.TrimLeft(bytes.TrimRight(p.line(n), "\r\n"), " ")
+		if len(rest) == 0 || rest[0] == '#' {
+			continue
+		}
+		if bytes.HasPrefix(p.line(n), []byte("...")) {
+			return 0, false // a document end marker: leave it to the encoder
+		}
+		if last.Kind != yaml.ScalarNode || last.Style != 0 {
+			p.verify = true
+		}
+		end = n
+	}
+	// Tabs are where indentation stops meaning what it seems.
+	if bytes.IndexByte(p.body[p.lineStarts[firstLine-1]:p.lineEnd(limit-1)], '\t') >= 0 {
+		p.verify = true
+	}
+	return p.lineEnd(end), true
 }
 
-func isDashLine(rest []byte) bool {
-	return len(rest) > 0 && rest[0] == '-' && (len(rest) == 1 || rest[1] == ' ')
+// lastParsedChild is the last child of n that was parsed, nil if none.
+// For a mapping, the value of its last parsed key.
+func lastParsedChild(n *yaml.Node) *yaml.Node {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := len(n.Content) - 2; i >= 0; i -= 2 {
+			if n.Content[i].Line != 0 {
+				if v := n.Content[i+1]; v.Line != 0 {
+					return v
+				}
+				return n.Content[i]
+			}
+		}
+	case yaml.SequenceNode:
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			if n.Content[i].Line != 0 {
+				return n.Content[i]
+			}
+		}
+	}
+	return nil
+}
+
+// cursor reads the body from a node's position, across lines, up to limit.
+type cursor struct {
+	p     *patcher
+	line  int // body line
+	text  []byte
+	i     int
+	limit int
+}
+
+func (p *patcher) cursorAt(n *yaml.Node, limit int) *cursor {
+	c := &cursor{p: p, line: p.lineOf(n), limit: limit}
+	c.text = p.line(c.line)
+	c.i = n.Column - 1
+	return c
+}
+
+// next returns the next byte, moving to the next line at a line's end; ok
+// false at the limit.
+func (c *cursor) next() (byte, bool) {
+	for c.i >= len(c.text) {
+		if c.line+1 >= c.limit {
+			return 0, false
+		}
+		c.line++
+		c.text, c.i = c.p.line(c.line), 0
+	}
+	b := c.text[c.i]
+	c.i++
+	return b, true
+}
+
+// skipProperties moves past an anchor and a tag before a node's content.
+func (c *cursor) skipProperties() {
+	for c.i < len(c.text) && (c.text[c.i] == '&' || c.text[c.i] == '!') {
+		anchor := c.text[c.i] == '&'
+		for c.i++; c.i < len(c.text); c.i++ {
+			b := c.text[c.i]
+			if b == ' ' || b == '\t' || b == '\n' || b == '\r' || (anchor && !isAnchorChar(b)) {
+				break
+			}
+		}
+		for c.i < len(c.text) && (c.text[c.i] == ' ' || c.text[c.i] == '\t') {
+			c.i++
+		}
+	}
+}
+
+// isAnchorChar is what yaml.v3 takes into an anchor's name.
+func isAnchorChar(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b == '_' || b == '-'
+}
+
+// quotedEnd is the line that closes a quoted scalar. A scalar on one line is
+// exact; one over several lines is verified.
+func (p *patcher) quotedEnd(n *yaml.Node, limit int) (int, bool) {
+	c := p.cursorAt(n, limit)
+	c.skipProperties()
+	start := c.line
+	quote, ok := c.next()
+	if !ok || (quote != '"' && quote != '\'') {
+		return 0, false
+	}
+	if !c.skipQuoted(quote) {
+		return 0, false
+	}
+	if c.line != start {
+		p.verify = true
+	}
+	return c.line, true
+}
+
+// skipQuoted moves past the closing quote.
+func (c *cursor) skipQuoted(quote byte) bool {
+	for {
+		b, ok := c.next()
+		if !ok {
+			return false
+		}
+		switch {
+		case b == '\\' && quote == '"':
+			if _, ok := c.next(); !ok {
+				return false
+			}
+		case b == quote && quote == '\'' && c.i < len(c.text) && c.text[c.i] == '\'':
+			c.i++ // '' is a quote inside
+		case b == quote:
+			return true
+		}
+	}
+}
+
+// flowEnd is the line of a flow collection's closing bracket.
+func (p *patcher) flowEnd(n *yaml.Node, limit int) (int, bool) {
+	c := p.cursorAt(n, limit)
+	c.skipProperties()
+	start := c.line
+	depth := 0
+	prev := byte(' ')
+	for {
+		b, ok := c.next()
+		if !ok {
+			return 0, false
+		}
+		if c.i == 1 {
+			prev = ' ' // a new line
+		}
+		switch {
+		case b == '"' || b == '\'':
+			if prev == ' ' || prev == '\t' || prev == '[' || prev == '{' || prev == ',' || prev == ':' {
+				if !c.skipQuoted(b) {
+					return 0, false
+				}
+			}
+		case b == '#' && (prev == ' ' || prev == '\t'):
+			c.i = len(c.text) // a comment runs to the line's end
+		case b == '[' || b == '{':
+			depth++
+		case b == ']' || b == '}':
+			depth--
+			if depth == 0 {
+				if c.line != start {
+					p.verify = true
+				}
+				return c.line, true
+			}
+		}
+		prev = b
+	}
+}
+
+// blockScalarEnd is the last line of a block scalar (`|`, `>`): its lines are
+// those indented at least as its first line, comments and blank lines among
+// them; with keep chomping (`|+`), the blank lines after them too.
+func (p *patcher) blockScalarEnd(n *yaml.Node, limit int) (int, bool) {
+	p.verify = true
+	c := p.cursorAt(n, limit)
+	c.skipProperties()
+	header := bytes.TrimRight(c.text[c.i:], "\r\n")
+	if len(header) == 0 || (header[0] != '|' && header[0] != '>') {
+		return 0, false
+	}
+	keep, explicit := false, 0
+	for _, b := range header[1:] {
+		if b == ' ' || b == '\t' || b == '#' || b == '\r' {
+			break
+		}
+		switch {
+		case b == '+':
+			keep = true
+		case b == '-':
+		case b >= '1' && b <= '9':
+			explicit = int(b - '0')
+		default:
+			return 0, false
+		}
+	}
+	headerLine := c.line
+	end, contentIndent := headerLine, -1
+	if explicit > 0 {
+		// The indentation is counted from the parent's: the key's column, or
+		// the dash's when the scalar is a sequence item.
+		text, i, dash := p.line(headerLine), 0, -1
+		for {
+			for i < len(text) && text[i] == ' ' {
+				i++
+			}
+			if i+1 < len(text) && text[i] == '-' && text[i+1] == ' ' {
+				dash, i = i, i+1
+				continue
+			}
+			break
+		}
+		parent := i
+		if i == n.Column-1 {
+			parent = max(dash, 0)
+		}
+		contentIndent = parent + explicit
+	}
+	for l := headerLine + 1; l < limit; l++ {
+		text := bytes.TrimRight(p.line(l), "\r\n")
+		rest := bytes.TrimLeft(text, " ")
+		if len(rest) == 0 {
+			if keep {
+				end = l
+			}
+			continue
+		}
+		indent := len(text) - len(rest)
+		if contentIndent < 0 {
+			contentIndent = indent
+		}
+		if indent < contentIndent {
+			break
+		}
+		end = l
+	}
+	if p.addedNewline && end == len(p.lineStarts) {
+		return 0, false // its value ends without a line break: only the encoder can add after it
+	}
+	return end, true
 }
 
 // insert adds whole lines at a line boundary.
@@ -314,6 +681,7 @@ func fragmentKey(n *yaml.Node, indentWidth int, compact bool, indent int, indent
 		b = append(b, n.Tag...)
 		b = strconv.AppendInt(b, int64(n.Style), 10)
 		b = strconv.AppendQuote(b, n.Value)
+		b = append(b, n.Anchor...)
 		b = strconv.AppendQuote(b, n.LineComment)
 		for _, c := range n.Content {
 			walk(c)
@@ -331,7 +699,8 @@ func (p *patcher) encodeFragment(n *yaml.Node, indent int, indentFirst bool) []b
 	if p.compact {
 		enc.CompactSeqIndent()
 	}
-	_ = enc.Encode(n) // new nodes only hold strings, ints, maps and sequences
+	keepNulls(n, false)
+	_ = enc.Encode(n) // new nodes hold strings, ints, maps, sequences, and copies of the user's values
 	_ = enc.Close()
 	prefix := bytes.Repeat([]byte(" "), indent)
 	lines := bytes.SplitAfter(buf.Bytes(), []byte("\n"))
@@ -346,10 +715,4 @@ func (p *patcher) encodeFragment(n *yaml.Node, indent int, indentFirst bool) []b
 		out.Write(l)
 	}
 	return out.Bytes()
-}
-
-// normalizeCRLF makes every line end with CRLF.
-func normalizeCRLF(b []byte) []byte {
-	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-	return bytes.ReplaceAll(b, []byte("\n"), []byte("\r\n"))
 }

@@ -65,6 +65,8 @@ func New(opts Options) (*Renderer, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
+	} else if err := validateGoConfig(cfg); err != nil {
+		return nil, err
 	}
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
@@ -222,7 +224,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	st.runNotices()
 	sort.SliceStable(st.report.Entries, func(i, j int) bool {
 		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
-		return a.Index < b.Index || a.Index == b.Index && a.Item < b.Item
+		return a.order < b.order || a.order == b.order && a.Item < b.Item
 	})
 	return &st.report, nil
 }
@@ -327,9 +329,13 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 		return false, err
 	}
 	st.workloads++
+	guard, pods := d.sharedGuard(), len(st.pods)
 	entry, err := st.workload(w, annotation)
 	if err != nil {
 		return false, err
+	}
+	if guard.check(entry, w.podSpecPath) {
+		st.pods = st.pods[:pods] // left unchanged: its pods drain as they did
 	}
 	if entry != nil {
 		st.record(d, *entry)
@@ -505,6 +511,9 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
 		StopSignalField: !w.isTidbCluster(), Batch: w.batch}
 	var notes []transformers.Finding
+	if err := w.checkDuplicates(); err != nil {
+		return nil, err
+	}
 	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
 	entry.Findings = append(entry.Findings, notes...)
 	pod.Containers, notes = safeContainers(pod.Containers, dec.profile)
@@ -516,6 +525,7 @@ func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
 		return entry, nil
 	}
 	w.blockStyleContainers()
+	w.unshare(pod.Containers)
 	for _, t := range transformers.Workload {
 		found, err := t.Transform(pod, s)
 		if err != nil {
@@ -773,36 +783,14 @@ func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 // pods in its namespace gets the drain annotations, with a timeout that fits
 // the shortest-lived of those pods.
 func (st *run) drainServices() error {
-	// Pods indexed by namespace and label, so a stream of thousands of
-	// Services and workloads is matched in linear time.
-	byLabel := map[string][]int{}
-	for i, p := range st.pods {
-		for k, v := range p.labels {
-			key := labelKey(p.namespace, k, v)
-			byLabel[key] = append(byLabel[key], i)
-		}
-	}
+	join := newPodIndex(st.pods)
 	for _, svc := range st.services {
-		timeout, matched := 0, false
-		var undrained *profiles.Profile
-		for _, i := range byLabel[anyLabelKey(svc.ref.Namespace, svc.selector)] {
-			p := st.pods[i]
-			if !selects(svc.selector, p.labels) {
-				continue
-			}
-			if !p.profile.TakesLoadBalancerDrain() {
-				undrained = p.profile
-				continue
-			}
-			if !matched || p.drainSeconds < timeout {
-				timeout = p.drainSeconds
-			}
-			matched = true
-		}
-		if !matched && undrained != nil {
+		found := join.join(svc.ref.Namespace, svc.selector)
+		timeout, matched := found.timeout, found.matched
+		if !matched && found.undrained != nil {
 			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain: skipped", Findings: []transformers.Finding{{
 				Severity: transformers.Info, Field: "spec.selector",
-				Message: fmt.Sprintf("its pods run the %s profile, which takes no load balancer drain: %s", undrained.Name, undrained.NoLoadBalancerDrain)}}})
+				Message: fmt.Sprintf("its pods run the %s profile, which takes no load balancer drain: %s", found.undrained.Name, found.undrained.NoLoadBalancerDrain)}}})
 			continue
 		}
 		if !matched {
@@ -817,20 +805,27 @@ func (st *run) drainServices() error {
 			}
 			svc.object = svc.doc.root()
 		}
+		if err := checkServiceDuplicates(svc.ref, svc.object); err != nil {
+			return err
+		}
 		if svc.object.Style&yaml.FlowStyle == 0 {
 			node.BlockStyle(node.Get(svc.object, "metadata")) // annotations go in as a person adds them
 		}
+		guard := svc.doc.sharedGuard()
 		meta, ok := node.EnsureMap(svc.object, "metadata")
 		if !ok {
 			return &DocumentError{Ref: svc.ref, Field: "metadata", Err: fmt.Errorf("expected a mapping")}
 		}
+		node.Unshare(meta, "annotations") // `annotations: *common` gets its own copy
 		class := node.GetStr(node.Get(svc.object, "spec"), "loadBalancerClass")
-		found, err := st.drain.Transform(meta, "metadata", class, timeout)
+		drained, err := st.drain.Transform(meta, "metadata", class, timeout)
 		if err != nil {
 			return &DocumentError{Ref: svc.ref, Err: err}
 		}
-		if len(found) > 0 {
-			st.record(svc.doc, Entry{Ref: svc.ref, Decision: "load balancer drain", Findings: found})
+		entry := &Entry{Ref: svc.ref, Decision: "load balancer drain", Findings: drained}
+		guard.check(entry, "metadata.annotations")
+		if len(entry.Findings) > 0 {
+			st.record(svc.doc, *entry)
 		}
 		if svc.ref.Item == 0 {
 			if err := st.finish(svc.doc); err != nil { // written now: its tree goes
@@ -839,27 +834,4 @@ func (st *run) drainServices() error {
 		}
 	}
 	return nil
-}
-
-func labelKey(namespace, k, v string) string { return namespace + "\x00" + k + "\x00" + v }
-
-// anyLabelKey is the index key of one of the selector's labels; every pod the
-// selector selects carries it. The smallest key is taken, for a stable choice.
-func anyLabelKey(namespace string, selector map[string]string) string {
-	first := ""
-	for k := range selector {
-		if first == "" || k < first {
-			first = k
-		}
-	}
-	return labelKey(namespace, first, selector[first])
-}
-
-func selects(selector, labels map[string]string) bool {
-	for k, v := range selector {
-		if got, ok := labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
 }

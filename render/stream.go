@@ -38,11 +38,16 @@ type Document struct {
 	src     *inputParser
 	changed bool
 	out     []byte
+	// krmItem is a ResourceList item: its file is named by kustomize's
+	// annotations, fileIndex its index in that file (-1 if not given).
+	krmItem   bool
+	fileIndex int
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
 type Ref struct {
-	// Index is the 1-based position of the document in the whole stream.
+	// Index is the 1-based position of the document within its own input
+	// (a file, stdin, a ResourceList's items).
 	Index int
 	// Item is the 1-based position in a List's items, 0 for a plain document.
 	Item       int
@@ -52,6 +57,8 @@ type Ref struct {
 	Kind       string
 	Namespace  string
 	Name       string
+	// order is the document's position among all the inputs of a run.
+	order int
 }
 
 func (r Ref) String() string {
@@ -98,14 +105,15 @@ func (e *DocumentError) Unwrap() error { return e.Err }
 var sourcePrefix = []byte("# Source: ")
 
 // splitDocuments cuts a stream at its `---` lines. Every byte of data lands in
-// exactly one document, so writing them all back gives data again.
-func splitDocuments(in Input, firstIndex int) []*Document {
+// exactly one document, so writing them all back gives data again. Documents
+// are numbered from 1 within the input; order counts on from firstOrder.
+func splitDocuments(in Input, firstOrder int) []*Document {
 	var docs []*Document
 	data := in.Data
 	start, startLine, line := 0, 1, 1
 	emit := func(end int) {
 		if end > start {
-			docs = append(docs, &Document{Ref: Ref{Index: firstIndex + len(docs), File: in.Name}, Raw: data[start:end], line: startLine, offset: start})
+			docs = append(docs, &Document{Ref: Ref{Index: 1 + len(docs), File: in.Name, order: firstOrder + len(docs)}, Raw: data[start:end], line: startLine, offset: start})
 		}
 	}
 	for pos := 0; pos < len(data); line++ {
@@ -192,6 +200,9 @@ func (d *Document) parse() error {
 		d.Node = &n
 	}
 	d.lineBase, d.parsed = 1, true
+	if d.krmItem {
+		d.krmAnnotations()
+	}
 	return nil
 }
 
@@ -229,8 +240,9 @@ func (p *inputParser) restart(d *Document) {
 	p.lineOffset, p.sinceStart, p.done, p.pending = d.line-1, 0, false, nil
 }
 
-// next decodes the next document tree, nil at the end.
-func (p *inputParser) next() (*yaml.Node, error) {
+// next decodes the next document tree, nil at the end. An error belongs to
+// the document at the line it names, but never to one before cur.
+func (p *inputParser) next(cur *Document) (*yaml.Node, error) {
 	if n := p.pending; n != nil {
 		p.pending = nil
 		return n, nil
@@ -244,10 +256,10 @@ func (p *inputParser) next() (*yaml.Node, error) {
 		}
 		if err != nil {
 			p.done = true
-			d := p.docs[len(p.docs)-1]
+			d := cur
 			msg, line := shiftLines(err, p.lineOffset)
-			if line > 0 {
-				d = docAt(p.docs, line)
+			if at := docAt(p.docs, line); line > 0 && at.line > cur.line {
+				d = at
 			}
 			return nil, &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: %s", msg)}
 		}
@@ -267,7 +279,7 @@ func (p *inputParser) parse(d, next *Document) error {
 		p.restart(d)
 	}
 	d.parsed = true
-	n, err := p.next()
+	n, err := p.next(d)
 	if err != nil || n == nil {
 		return err
 	}
@@ -276,8 +288,14 @@ func (p *inputParser) parse(d, next *Document) error {
 		return nil
 	}
 	d.Node, d.lineBase = n, d.line-p.lineOffset
+	if d.krmItem {
+		d.krmAnnotations()
+	}
+	if err := d.checkAliases(); err != nil {
+		return err
+	}
 	// A second tree within d: a document after a `...` end marker.
-	if p.pending, err = p.next(); err != nil || p.pending == nil {
+	if p.pending, err = p.next(d); err != nil || p.pending == nil {
 		return err
 	}
 	if next == nil || p.line(p.pending) < next.line {
@@ -285,6 +303,34 @@ func (p *inputParser) parse(d, next *Document) error {
 	}
 	if p.sinceStart++; p.sinceStart >= restartEvery {
 		p.restart(next) // the tree read ahead is read again by the new decoder
+	}
+	return nil
+}
+
+// checkAliases rejects an alias to an anchor of another document: the
+// decoder that reads a whole input keeps anchors across documents, and YAML
+// does not.
+func (d *Document) checkAliases() error {
+	if d.Node == nil || bytes.IndexByte(d.body(), '*') < 0 {
+		return nil
+	}
+	defined := map[*yaml.Node]bool{}
+	var bad *yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Anchor != "" {
+			defined[n] = true
+		}
+		if n.Kind == yaml.AliasNode && !defined[n.Alias] && bad == nil {
+			bad = n
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(d.Node)
+	if bad != nil {
+		return &DocumentError{Ref: d.Ref, Err: fmt.Errorf("not valid YAML: line %d: the alias *%s names no anchor of this document (anchors do not reach across documents)", bad.Line-d.lineBase+d.line, bad.Value)}
 	}
 	return nil
 }

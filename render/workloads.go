@@ -163,6 +163,92 @@ func (w *workload) blockStyleContainers() {
 	}
 }
 
+// unshare copies the aliased values that transformers edit in the chosen
+// containers (`env: *envs`, `lifecycle: *lc`): the copy takes the edit, the
+// anchor's other users keep what they had.
+func (w *workload) unshare(cs []transformers.Container) {
+	for _, c := range cs {
+		if c.Node.Kind == yaml.AliasNode {
+			continue // the whole container is shared: the guard decides
+		}
+		node.Unshare(c.Node, "lifecycle")
+		node.Unshare(c.Node, "env")
+	}
+}
+
+// readKeys are the keys graceful reads or writes, by mapping. Kubernetes reads
+// the last of duplicate keys, graceful's reader the first: where graceful
+// works, a duplicate is an error; elsewhere it passes through untouched.
+var readKeys = struct{ object, metadata, annotations, template, podSpec, container, lifecycle, envVar []string }{
+	object:      []string{"apiVersion", "kind", "metadata", "spec"},
+	metadata:    []string{"name", "namespace", "labels", "annotations"},
+	annotations: []string{ProfileAnnotation, helmHookAnnotation},
+	template:    []string{"metadata", "spec"},
+	podSpec:     []string{"containers", "terminationGracePeriodSeconds", "os", "shareProcessNamespace"},
+	container:   []string{"name", "image", "lifecycle", "env", "readinessProbe", "ports", "command", "args"},
+	lifecycle:   []string{"preStop", "stopSignal"},
+	envVar:      []string{"name", "value", "valueFrom"},
+}
+
+// checkDuplicates rejects a duplicate key that graceful would read or write.
+func (w *workload) checkDuplicates() error {
+	type at struct {
+		m     *yaml.Node
+		field string
+		keys  []string
+	}
+	meta := node.Get(w.object, "metadata")
+	checks := []at{{w.object, "", readKeys.object}, {meta, "metadata", readKeys.metadata},
+		{node.Get(meta, "annotations"), "metadata.annotations", readKeys.annotations}}
+	if w.template != nil {
+		checks = append(checks, at{w.template, w.templatePath, readKeys.template},
+			at{node.Get(w.template, "metadata"), w.templatePath + ".metadata", readKeys.metadata},
+			at{node.Lookup(w.template, "metadata", "labels"), w.templatePath + ".metadata.labels", nil})
+	}
+	checks = append(checks, at{w.podSpec, w.podSpecPath, readKeys.podSpec},
+		at{node.Get(w.podSpec, "os"), w.podSpecPath + ".os", []string{"name"}})
+	for _, c := range w.containers() {
+		checks = append(checks, at{c.Node, c.Path, readKeys.container},
+			at{node.Get(c.Node, "lifecycle"), c.Path + ".lifecycle", readKeys.lifecycle})
+		if env := node.Get(c.Node, "env"); node.IsSeq(env) {
+			for i, v := range env.Content {
+				checks = append(checks, at{v, c.Path + ".env[" + strconv.Itoa(i) + "]", readKeys.envVar})
+			}
+		}
+	}
+	for _, c := range checks {
+		if key := node.Duplicate(c.m, c.keys...); key != "" {
+			return duplicateKey(w.ref, c.field, key)
+		}
+	}
+	return nil
+}
+
+// checkServiceDuplicates rejects a duplicate key where graceful adds drain
+// annotations to a Service.
+func checkServiceDuplicates(ref Ref, svc *yaml.Node) error {
+	meta, spec := node.Get(svc, "metadata"), node.Get(svc, "spec")
+	for _, c := range []struct {
+		m     *yaml.Node
+		field string
+		keys  []string
+	}{
+		{svc, "", readKeys.object}, {meta, "metadata", readKeys.metadata},
+		{node.Get(meta, "annotations"), "metadata.annotations", nil},
+		{spec, "spec", []string{"type", "selector", "loadBalancerClass"}},
+		{node.Get(spec, "selector"), "spec.selector", nil},
+	} {
+		if key := node.Duplicate(c.m, c.keys...); key != "" {
+			return duplicateKey(ref, c.field, key)
+		}
+	}
+	return nil
+}
+
+func duplicateKey(ref Ref, field, key string) error {
+	return &DocumentError{Ref: ref, Field: field, Err: fmt.Errorf("the key %q appears twice; Kubernetes reads only the last, so graceful cannot tell which one you meant: remove one", key)}
+}
+
 // images lists the images of the workload's regular containers.
 func (w *workload) images() []string {
 	var out []string

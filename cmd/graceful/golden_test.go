@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -83,6 +85,9 @@ func runCase(t *testing.T, dir string) {
 }
 
 func execute(stdin string, args ...string) (stdout, stderr string, err error) {
+	// render sets the process's memory limit from its input, as graceful
+	// runs once per process; tests run many commands in one process.
+	defer debug.SetMemoryLimit(math.MaxInt64)
 	var out, errOut bytes.Buffer
 	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut)
 	cmd.SetArgs(append([]string{}, args...)) // never os.Args: the test binary's flags

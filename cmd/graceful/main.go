@@ -62,6 +62,7 @@ and connection draining on cloud load balancers, by named profile.`,
 			if !render.IsResourceList(data) {
 				return fmt.Errorf("stdin is not a KRM ResourceList; to rewrite manifests, run `graceful render`")
 			}
+			limitMemory([]render.Input{{Data: data}})
 			return render.RunFunction(bytes.NewReader(data), cmd.OutOrStdout(), render.Options{})
 		},
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -41,6 +42,9 @@ func Check(input, output []byte) error {
 			continue
 		}
 		if err := sameObject(in[i], out[i]); err != nil {
+			return fmt.Errorf("document %d: %w\n--- in:\n%s\n--- out:\n%s", i+1, err, in[i], out[i])
+		}
+		if err := SameValues(in[i], out[i]); err != nil {
 			return fmt.Errorf("document %d: %w\n--- in:\n%s\n--- out:\n%s", i+1, err, in[i], out[i])
 		}
 	}
@@ -130,4 +134,140 @@ func sameObject(in, out []byte) error {
 // Balancer Controller's attribute list.
 func isDrainAnnotation(k string) bool {
 	return k == "service.beta.kubernetes.io/aws-load-balancer-target-group-attributes"
+}
+
+// SameValues checks that every value of a changed document that graceful does
+// not own reads the same in the output: nothing inside a multi-line scalar or
+// a flow collection moved, no null became a string, no value changed through
+// an alias. Aliases are expanded up to a budget, past which the document is
+// not compared (an alias bomb).
+func SameValues(in, out []byte) error {
+	var a, b yaml.Node
+	if err := yaml.Unmarshal(in, &a); err != nil {
+		return nil // render failed or passed it through: Check covers it
+	}
+	if err := yaml.Unmarshal(out, &b); err != nil {
+		return fmt.Errorf("output does not parse: %w", err)
+	}
+	budget := 100000
+	va, vb := map[string]string{}, map[string]string{}
+	if !flatten(&a, "", va, &budget) || !flatten(&b, "", vb, &budget) {
+		return nil
+	}
+	for path, v := range va {
+		if owned(path) {
+			continue
+		}
+		got, ok := vb[path]
+		if !ok && (v == "{}" || v == "[]" || v == "null") {
+			continue // an empty value graceful filled in
+		}
+		if !ok || got != v {
+			return fmt.Errorf("%s was %q, is %q", path, v, got)
+		}
+	}
+	for path := range vb {
+		if _, ok := va[path]; !ok && !mayAdd(path) {
+			return fmt.Errorf("%s was added, and graceful adds no such field", path)
+		}
+	}
+	return nil
+}
+
+// addable are the fields graceful adds: its hook, stop signal, grace period,
+// env vars, os, the providers' drain annotations and the Istio proxy's
+// drain; never to an init container.
+var addable = regexp.MustCompile(`\.terminationGracePeriodSeconds$|\.lifecycle\.(preStop|stopSignal)([.\[]|$)|\.env\[\d+\]\.(name|value)$|\.os\.name$|\.annotations\.(service\.beta\.kubernetes\.io|service\.cloud\.tencent\.com|kubernetes\.io/elb\.)|\.annotations\.proxy\.istio\.io/config$`)
+
+func mayAdd(path string) bool {
+	return addable.MatchString(path) && !strings.Contains(path, "initContainers")
+}
+
+// ownedPaths are the fields graceful may replace (the Istio proxy config is
+// merged into: the user's keys stay, read by the mesh test).
+var ownedPaths = regexp.MustCompile(`\.terminationGracePeriodSeconds$|\.lifecycle\.preStop(\.|$)|\.lifecycle\.stopSignal$|\.service\.beta\.kubernetes\.io/aws-load-balancer-target-group-attributes$|\.annotations\.proxy\.istio\.io/config$`)
+
+func owned(path string) bool { return ownedPaths.MatchString(path) }
+
+// flatten records every scalar and empty collection by its path. It reports
+// false when the budget runs out.
+func flatten(n *yaml.Node, path string, into map[string]string, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if !flatten(c, path, into, budget) {
+				return false
+			}
+		}
+	case yaml.AliasNode:
+		return flatten(n.Alias, path, into, budget)
+	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			into[path] = "{}"
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode && k.Value == "<<" {
+				// Merged keys: compared as they are read, by the merged mapping.
+				if !flatten(n.Content[i+1], path+".<<", into, budget) {
+					return false
+				}
+				continue
+			}
+			key := k.Value
+			if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!null" {
+				key = "\x00null" // `~`, `null` and nothing are one key
+			}
+			if !flatten(n.Content[i+1], path+"."+key, into, budget) {
+				return false
+			}
+		}
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			into[path] = "[]"
+		}
+		for i, c := range n.Content {
+			if !flatten(c, fmt.Sprintf("%s[%d]", path, i), into, budget) {
+				return false
+			}
+		}
+	default:
+		if n.ShortTag() == "!!null" {
+			into[path] = "null" // `~`, `null` and nothing are one value
+		} else {
+			into[path] = n.ShortTag() + " " + n.Value
+		}
+	}
+	return true
+}
+
+// SameDocument reports whether two documents read as the same values,
+// aliases expanded (up to a budget) and spellings aside.
+func SameDocument(a, b []byte) error {
+	var na, nb yaml.Node
+	if err := yaml.Unmarshal(a, &na); err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, &nb); err != nil {
+		return err
+	}
+	budget := 100000
+	va, vb := map[string]string{}, map[string]string{}
+	if !flatten(&na, "", va, &budget) || !flatten(&nb, "", vb, &budget) {
+		return nil
+	}
+	for path, v := range va {
+		if vb[path] != v {
+			return fmt.Errorf("%s is %q, and %q", path, v, vb[path])
+		}
+	}
+	for path, v := range vb {
+		if _, ok := va[path]; !ok {
+			return fmt.Errorf("%s is missing, and %q", path, v)
+		}
+	}
+	return nil
 }
