@@ -61,7 +61,11 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	perInput := make([][]*Document, len(inputs))
 	for i, in := range inputs {
 		perInput[i] = splitDocuments(in, len(docs)+1)
-		newInputParser(perInput[i], in.Data)
+		if !hasOtherLineBreaks(in.Data) {
+			// One decoder for the input; where the parser counts lines this
+			// splitter does not (a lone CR), each document is parsed alone.
+			newInputParser(perInput[i], in.Data)
+		}
 		docs = append(docs, perInput[i]...)
 	}
 	report, err := r.process(docs, false)

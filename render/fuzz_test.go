@@ -75,7 +75,8 @@ func FuzzRender(f *testing.F) {
 			if !bytes.Equal(out, again) {
 				t.Fatalf("not idempotent:\n%s\n----\n%s", out, again)
 			}
-			if patchesRejected.Load() != before {
+			// Other line breaks than LF and CRLF are verified by design.
+			if patchesRejected.Load() != before && !hasOtherLineBreaks(in) {
 				t.Fatalf("a patch did not parse back:\n%s", in)
 			}
 		}
@@ -151,7 +152,7 @@ func FuzzRunFunction(f *testing.F) {
 				t.Fatalf("item %d: not idempotent:\n%s\n----\n%s", i+1, outItems[i], againItems[i])
 			}
 		}
-		if patchesRejected.Load() != before {
+		if patchesRejected.Load() != before && !hasOtherLineBreaks(in) {
 			t.Fatalf("a patch did not parse back:\n%s", in)
 		}
 	})

@@ -32,6 +32,9 @@ type krmStream struct {
 // splitResourceList cuts data at its items; ok false when it is not laid out
 // as expected.
 func splitResourceList(data []byte) (s krmStream, ok bool) {
+	if hasOtherLineBreaks(data) {
+		return s, false // lines the parser counts and this cutter would not
+	}
 	starts := []int{}
 	for off := 0; off < len(data); off += len(firstLine(data[off:])) {
 		starts = append(starts, off)

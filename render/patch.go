@@ -68,6 +68,9 @@ func (d *Document) patch(fragments map[string][]byte) (out []byte, ok bool) {
 	root := d.root()
 	p := &patcher{body: body, lineStarts: lineStarts(body), lineBase: d.lineBase, fragments: fragments, addedNewline: addedNewline}
 	p.indent, p.compact = layout(root)
+	// The parser also breaks lines at a lone CR and at NEL, LS and PS: its
+	// line numbers are then not the patcher's, and every patch is verified.
+	p.verify = hasOtherLineBreaks(body)
 	if !p.walk(root, len(p.lineStarts)+1) || len(p.edits) == 0 {
 		return nil, false
 	}
@@ -122,6 +125,21 @@ func (p *patcher) withLineEnds(e textEdit) []byte {
 		return e.text
 	}
 	return bytes.ReplaceAll(e.text, []byte("\n"), []byte("\r\n"))
+}
+
+// hasOtherLineBreaks reports line breaks other than LF and CRLF.
+func hasOtherLineBreaks(b []byte) bool {
+	for i := bytes.IndexByte(b, '\r'); i >= 0; {
+		if i+1 >= len(b) || b[i+1] != '\n' {
+			return true
+		}
+		next := bytes.IndexByte(b[i+1:], '\r')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029"))
 }
 
 func lineStarts(b []byte) []int {

@@ -187,4 +187,5 @@ var patchEdgeCases = map[string]string{
 	"no final newline":     "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
 	"value on next line":   "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
 	"tagged int":           "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
+	"lone CR in a comment": "kind: ConfigMap\ndata:\n  k: v # x\r  j: w\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web # y\r    ports: []\n    image: nginx\n  hostname: h\n",
 }
