@@ -70,8 +70,8 @@ func mostlyCRLF(b []byte) bool {
 	return 2*bytes.Count(b, []byte("\r\n")) > bytes.Count(b, []byte("\n"))
 }
 
-// keepNulls spells out the empty nulls the encoder would write as `''`, an
-// empty string: values in flow collections (`{a: }`) and keys anywhere.
+// keepNulls spells out the empty nulls that the encoder would write as an
+// empty quoted string: values in flow collections (`{a: }`) and keys anywhere.
 func keepNulls(n *yaml.Node, inFlow bool) {
 	if n == nil {
 		return

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -476,8 +477,18 @@ type cursor struct {
 func (p *patcher) cursorAt(n *yaml.Node, limit int) *cursor {
 	c := &cursor{p: p, line: p.lineOf(n), limit: limit}
 	c.text = p.line(c.line)
-	c.i = n.Column - 1
+	c.i = byteIndex(c.text, n.Column)
 	return c
+}
+
+// byteIndex is where a parser column (counted in characters) is in a line.
+func byteIndex(line []byte, column int) int {
+	i := 0
+	for c := 1; c < column && i < len(line); c++ {
+		_, size := utf8.DecodeRune(line[i:])
+		i += size
+	}
+	return i
 }
 
 // next returns the next byte, moving to the next line at a line's end; ok
