@@ -84,8 +84,7 @@ func runCase(t *testing.T, dir string) {
 
 func execute(stdin string, args ...string) (stdout, stderr string, err error) {
 	var out, errOut bytes.Buffer
-	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut)
-	cmd.SetArgs(append([]string{}, args...)) // never os.Args: the test binary's flags
+	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut, append([]string{}, args...)) // never os.Args: the test binary's flags
 	err = cmd.Execute()
 	return out.String(), errOut.String(), err
 }
