@@ -327,9 +327,15 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 		return false, err
 	}
 	st.workloads++
-	entry, err := st.workload(w, annotation)
+	entry, err := st.workload(w)
 	if err != nil {
 		return false, err
+	}
+	if found := w.unknownAnnotations(); len(found) > 0 {
+		if entry == nil {
+			entry = &Entry{Ref: w.ref, Decision: "no profile"}
+		}
+		entry.Findings = append(found, entry.Findings...)
 	}
 	if entry != nil {
 		st.record(d, *entry)
@@ -380,10 +386,13 @@ type decision struct {
 
 // decide picks the profile: the workload's annotation, then the first rule
 // that matches, then the default profile.
-func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
-	if annotation != nil {
+func (st *run) decide(w *workload) (decision, error) {
+	if annotation, field := w.annotation(ProfileAnnotation); annotation != nil {
 		name := node.Str(annotation)
 		reason := "annotation " + ProfileAnnotation
+		if !strings.HasPrefix(field, "metadata.") {
+			reason += " on the pod template"
+		}
 		if name == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
@@ -392,7 +401,7 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
-			return decision{}, &DocumentError{Ref: w.ref, Field: "metadata.annotations." + ProfileAnnotation, Err: err}
+			return decision{}, &DocumentError{Ref: w.ref, Field: field, Err: err}
 		}
 		return decision{profile: p, reason: reason}, nil
 	}
@@ -475,8 +484,8 @@ func autoProfile(w *workload, reason string) decision {
 
 // workload runs the transformers on a workload and records what its pods need
 // from a load balancer.
-func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
-	dec, err := st.decide(w, annotation)
+func (st *run) workload(w *workload) (*Entry, error) {
+	dec, err := st.decide(w)
 	if err != nil {
 		return nil, err
 	}
@@ -613,7 +622,8 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 	names, source := []string(nil), ""
 	if rule != nil && rule.Container != "" {
 		names, source = splitList(rule.Container), "the rule's container"
-	} else if v := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation); v != "" && !w.isTidbCluster() {
+	} else if v, _ := w.annotation(ContainerAnnotation); node.Str(v) != "" && !w.isTidbCluster() {
+		v := node.Str(v)
 		names, source = splitList(v), "annotation "+ContainerAnnotation
 	}
 	if len(names) > 0 {
