@@ -171,6 +171,8 @@ type run struct {
 	report   Report
 	pods     []podSummary
 	services []lbService
+	// undrained are load balancer Services seen without --provider.
+	undrained []lbService
 	// keepNodes is false when documents are written as bytes: their trees are
 	// dropped once written; only Lists holding a load balancer Service wait
 	// for pass 2 (see lbService).
@@ -220,6 +222,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 		}
 	}
 	st.runNotices()
+	st.undrainedNotice()
 	sort.SliceStable(st.report.Entries, func(i, j int) bool {
 		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
 		return a.Index < b.Index || a.Index == b.Index && a.Item < b.Item
@@ -757,6 +760,7 @@ func (st *run) runNotices() {
 // service records a load balancer Service for pass 2.
 func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 	if len(st.drain.Providers) == 0 {
+		st.noteUndrained(ref, object)
 		return false
 	}
 	spec := node.Get(object, "spec")

@@ -116,3 +116,12 @@ func TestPatchesStrictAndEmpty(t *testing.T) {
 		t.Errorf("empty: %q %q %v", out, stderr, err)
 	}
 }
+
+// TestPatchesUndrainedNote: patches says, as render does, that a load
+// balancer Service was not drained for want of --provider.
+func TestPatchesUndrainedNote(t *testing.T) {
+	_, stderr, err := execute(deployment+"---\n"+service, "patches", "--profile=nginx")
+	if err != nil || !strings.Contains(stderr, "Service web (type LoadBalancer) selects a profiled workload but is not drained: pass --provider") {
+		t.Errorf("%q %v", stderr, err)
+	}
+}
