@@ -597,6 +597,11 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	set(&s.TerminationGracePeriodSeconds, rule.TerminationGracePeriodSeconds)
 	set(&s.ServiceDrainSeconds, rule.ServiceDrainSeconds)
 	s.GraceFromUser = rule.TerminationGracePeriodSeconds != nil
+	for i := range st.rules {
+		if &st.rules[i] == rule {
+			s.GraceSource = fmt.Sprintf("rule %d's terminationGracePeriodSeconds", i+1)
+		}
+	}
 	// Where graceful writes the application's drain time, a rule that sets
 	// the grace period but not the drain gives it what the delay and the
 	// headroom leave (Spring: phase = grace - delay - 5 s).
