@@ -61,7 +61,7 @@ As a Helm 3 post-renderer:
 	o.addSelectionFlags(f)
 	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
-	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm 4 and kustomize hide them")
+	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm and kustomize show no warnings")
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
 	_ = f.MarkHidden(helmPluginFlag)
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
