@@ -21,8 +21,9 @@ import (
 var version = ""
 
 func main() {
-	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr, os.Args[1:]).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "graceful:", err)
+	root := newRootCmd(os.Stdin, os.Stdout, os.Stderr, os.Args[1:])
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, root.DisplayName()+":", err)
 		os.Exit(exitCode(err))
 	}
 }

@@ -47,7 +47,10 @@ PATH reads stdin. The result goes to stdout, or back into the files with
 
 As a Helm 3 post-renderer:
   helm template my-release ./chart --post-renderer ./bin/graceful \
-    --post-renderer-args render --post-renderer-args --profile=nginx`,
+    --post-renderer-args render --post-renderer-args --profile=nginx
+
+Helm shows graceful's stderr only when it fails, never the warnings: add
+--post-renderer-args --strict to make them fail the release.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			paths, err := o.positional(args)
 			if err != nil {
