@@ -114,3 +114,27 @@ func tail(stream, source string) string {
 	}
 	return rest
 }
+
+// TestHelm4PluginKeepsHelm3Working: examples/helm4/run.sh, run without a
+// HELM_DATA_HOME, installs the plugin into a folder of Helm 4's own, so Helm 3
+// (which cannot load a Helm 4 plugin) keeps working; the link is named after
+// the checkout's directory, and `helm plugin uninstall graceful` removes it.
+func TestHelm4PluginKeepsHelm3Working(t *testing.T) {
+	helm3, helm4 := tool(t, "GRACEFUL_HELM3"), tool(t, "GRACEFUL_HELM4")
+	home := t.TempDir()
+	env := []string{"HOME=" + home, "XDG_DATA_HOME=", "XDG_CONFIG_HOME=", "XDG_CACHE_HOME=", "HELM_DATA_HOME=",
+		"HELM_CONFIG_HOME=" + filepath.Join(home, "config"), "HELM_CACHE_HOME=" + filepath.Join(home, "cache")}
+	run(t, append(env, "HELM="+helm4), "", "examples/helm4/run.sh").must(t)
+	if list := run(t, env, "", helm3, "plugin", "list"); list.err != nil {
+		t.Fatalf("Helm 3 broke after examples/helm4/run.sh: %v\n%s", list.err, list.stderr)
+	}
+	link := filepath.Join(home, ".local", "share", "helm4", "plugins", filepath.Base(root))
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("plugin link %s: %v", link, err)
+	}
+	helm4Data := "HELM_DATA_HOME=" + filepath.Join(home, ".local", "share", "helm4")
+	run(t, append(env, helm4Data), "", helm4, "plugin", "uninstall", "graceful").must(t)
+	if _, err := os.Lstat(link); !os.IsNotExist(err) {
+		t.Errorf("uninstall left %s: %v", link, err)
+	}
+}

@@ -23,6 +23,13 @@ func TestKustomizeExecFunction(t *testing.T) {
 		t.Error("kustomize annotations leaked into the output")
 	}
 
+	// Without --enable-exec kustomize skips graceful and says nothing (as the
+	// README warns): the output has no preStop, which is the README's check.
+	skipped := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "examples/kustomize")
+	if skipped.err != nil || skipped.stderr != "" || strings.Contains(skipped.stdout, "preStop") || !strings.Contains(out, "preStop") {
+		t.Errorf("kustomize without --enable-exec: %v %q; the README's grep preStop check no longer tells the two apart", skipped.err, skipped.stderr)
+	}
+
 	// The same function config drives the CLI.
 	cli := run(t, nil, "", graceful, "render", "--quiet", "--config", "examples/kustomize/graceful.yaml",
 		"examples/kustomize/resources.yaml").must(t)

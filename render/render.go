@@ -173,6 +173,8 @@ type run struct {
 	report   Report
 	pods     []podSummary
 	services []lbService
+	// undrained are load balancer Services seen without --provider.
+	undrained []lbService
 	// keepNodes is false when documents are written as bytes: their trees are
 	// dropped once written; only Lists holding a load balancer Service wait
 	// for pass 2 (see lbService).
@@ -222,6 +224,7 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 		}
 	}
 	st.runNotices()
+	st.undrainedNotice()
 	sort.SliceStable(st.report.Entries, func(i, j int) bool {
 		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
 		return a.order < b.order || a.order == b.order && a.Item < b.Item
@@ -330,12 +333,18 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	}
 	st.workloads++
 	guard, pods := d.sharedGuard(), len(st.pods)
-	entry, err := st.workload(w, annotation)
+	entry, err := st.workload(w)
 	if err != nil {
 		return false, err
 	}
 	if guard.check(entry, w.podSpecPath) {
 		st.pods = st.pods[:pods] // left unchanged: its pods drain as they did
+	}
+	if found := w.unknownAnnotations(); len(found) > 0 {
+		if entry == nil {
+			entry = &Entry{Ref: w.ref, Decision: "no profile"}
+		}
+		entry.Findings = append(found, entry.Findings...)
 	}
 	if entry != nil {
 		st.record(d, *entry)
@@ -386,10 +395,13 @@ type decision struct {
 
 // decide picks the profile: the workload's annotation, then the first rule
 // that matches, then the default profile.
-func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
-	if annotation != nil {
+func (st *run) decide(w *workload) (decision, error) {
+	if annotation, field := w.annotation(ProfileAnnotation); annotation != nil {
 		name := node.Str(annotation)
 		reason := "annotation " + ProfileAnnotation
+		if !strings.HasPrefix(field, "metadata.") {
+			reason += " on the pod template"
+		}
 		if name == profiles.None {
 			return decision{reason: reason, optedOut: true}, nil
 		}
@@ -398,7 +410,7 @@ func (st *run) decide(w *workload, annotation *yaml.Node) (decision, error) {
 		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
-			return decision{}, &DocumentError{Ref: w.ref, Field: "metadata.annotations." + ProfileAnnotation, Err: err}
+			return decision{}, &DocumentError{Ref: w.ref, Field: field, Err: err}
 		}
 		return decision{profile: p, reason: reason}, nil
 	}
@@ -481,8 +493,8 @@ func autoProfile(w *workload, reason string) decision {
 
 // workload runs the transformers on a workload and records what its pods need
 // from a load balancer.
-func (st *run) workload(w *workload, annotation *yaml.Node) (*Entry, error) {
-	dec, err := st.decide(w, annotation)
+func (st *run) workload(w *workload) (*Entry, error) {
+	dec, err := st.decide(w)
 	if err != nil {
 		return nil, err
 	}
@@ -595,6 +607,11 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	set(&s.TerminationGracePeriodSeconds, rule.TerminationGracePeriodSeconds)
 	set(&s.ServiceDrainSeconds, rule.ServiceDrainSeconds)
 	s.GraceFromUser = rule.TerminationGracePeriodSeconds != nil
+	for i := range st.rules {
+		if &st.rules[i] == rule {
+			s.GraceSource = fmt.Sprintf("rule %d's terminationGracePeriodSeconds", i+1)
+		}
+	}
 	// Where graceful writes the application's drain time, a rule that sets
 	// the grace period but not the drain gives it what the delay and the
 	// headroom leave (Spring: phase = grace - delay - 5 s).
@@ -623,7 +640,8 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 	names, source := []string(nil), ""
 	if rule != nil && rule.Container != "" {
 		names, source = splitList(rule.Container), "the rule's container"
-	} else if v := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation); v != "" && !w.isTidbCluster() {
+	} else if v, _ := w.annotation(ContainerAnnotation); node.Str(v) != "" && !w.isTidbCluster() {
+		v := node.Str(v)
 		names, source = splitList(v), "annotation "+ContainerAnnotation
 	}
 	if len(names) > 0 {
@@ -757,6 +775,7 @@ func (st *run) runNotices() {
 // service records a load balancer Service for pass 2.
 func (st *run) service(d *Document, ref Ref, object *yaml.Node) bool {
 	if len(st.drain.Providers) == 0 {
+		st.noteUndrained(ref, object)
 		return false
 	}
 	spec := node.Get(object, "spec")

@@ -40,6 +40,9 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
 		f := changed(field, "%d s: %s", want, budget)
+		if s.GraceFromUser {
+			f = changed(field, "%d s (%s; the budget needs %s = %d s)", want, graceSource(s), budget, need)
+		}
 		if isSet {
 			f.Message = "raised from " + strconv.Itoa(have) + " to " + f.Message
 			f.Current = strconv.Itoa(have)
@@ -48,10 +51,28 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		out = append(out, f)
 	}
 	if final < need {
-		out = append(out, warning(field, "%d s does not cover %s = %d s: the kubelet will kill the application before it has drained",
-			final, budget, need))
+		f := warning(field, "%d s does not cover %s = %d s: the kubelet will kill the application before it has drained",
+			final, budget, need)
+		if s.GraceFromUser && final == want {
+			f.Message += "; written as " + graceSource(s) + " says"
+		}
+		out = append(out, f)
+	}
+	if s.GraceFromUser && !isSet && want < defaultGraceSeconds {
+		out = append(out, warning(field, "%d s (%s) is below Kubernetes' default of %d s, which applied while the manifest set none: the pods get less time to stop than before",
+			want, graceSource(s), defaultGraceSeconds))
 	}
 	return out, nil
+}
+
+// defaultGraceSeconds is Kubernetes' terminationGracePeriodSeconds when the field is absent.
+const defaultGraceSeconds = 30
+
+func graceSource(s *Settings) string {
+	if s.GraceSource != "" {
+		return s.GraceSource
+	}
+	return "a rule's terminationGracePeriodSeconds"
 }
 
 // GraceSeconds is the grace period a pod spec ends up with (Kubernetes' default 30 when absent).
@@ -59,5 +80,5 @@ func GraceSeconds(pod *Pod) int {
 	if v, ok := node.Int(node.Get(pod.Spec, "terminationGracePeriodSeconds")); ok {
 		return v
 	}
-	return 30
+	return defaultGraceSeconds
 }

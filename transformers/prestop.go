@@ -92,9 +92,15 @@ func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary s
 			if delay == 0 {
 				script = fmt.Sprintf("kill -%s 1; %s", signal, waitForExit)
 			}
+			// The kubelet kills the hook still waiting when PID 1 exits, and
+			// records that as a failed hook: say so before kubectl get events does.
+			event := "; the kubelet records a FailedPreStopHook event on every stop as it ends the waiting hook, harmlessly"
+			if pod.StopSignalField {
+				event += ", which --stop-signal-field (Kubernetes 1.33+) avoids"
+			}
 			return node.NewMap("exec", node.NewMap("command", node.NewSeq("/bin/sh", "-c", script))),
-				fmt.Sprintf("exec %q (%s to PID 1 after %ds, then waits for the exit: graceful cannot know that image %s stops with %s by itself)",
-					script, p.StopSignal, delay, c.Image, p.StopSignal), nil
+				fmt.Sprintf("exec %q (%s to PID 1 after %ds, then waits for the exit: graceful cannot know that image %s stops with %s by itself%s)",
+					script, p.StopSignal, delay, c.Image, p.StopSignal, event), nil
 		}
 	}
 	switch {

@@ -71,6 +71,9 @@ type Settings struct {
 	TerminationGracePeriodSeconds int
 	// GraceFromUser is true when the grace period was set by a rule, not derived.
 	GraceFromUser bool
+	// GraceSource names where a rule's grace period comes from, e.g.
+	// "rule 1's terminationGracePeriodSeconds".
+	GraceSource string
 	// ServiceDrainSeconds is a rule's load balancer drain; 0: the pod's grace period.
 	ServiceDrainSeconds int
 	ReplacePreStop      bool

@@ -89,8 +89,7 @@ func execute(stdin string, args ...string) (stdout, stderr string, err error) {
 	// runs once per process; tests run many commands in one process.
 	defer debug.SetMemoryLimit(math.MaxInt64)
 	var out, errOut bytes.Buffer
-	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut)
-	cmd.SetArgs(append([]string{}, args...)) // never os.Args: the test binary's flags
+	cmd := newRootCmd(strings.NewReader(stdin), &out, &errOut, append([]string{}, args...)) // never os.Args: the test binary's flags
 	err = cmd.Execute()
 	return out.String(), errOut.String(), err
 }

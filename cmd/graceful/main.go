@@ -21,13 +21,15 @@ import (
 var version = ""
 
 func main() {
-	if err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "graceful:", err)
+	root := newRootCmd(os.Stdin, os.Stdout, os.Stderr, os.Args[1:])
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, root.DisplayName()+":", err)
 		os.Exit(exitCode(err))
 	}
 }
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+// newRootCmd builds the command line for args; flag errors quote them back.
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "graceful",
 		Short: "Make Kubernetes workloads shut down without dropping requests",
@@ -47,7 +49,7 @@ and connection draining on cloud load balancers, by named profile.`,
 			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 				msg += "; did you mean " + strings.Join(s, " or ") + "?"
 			}
-			return errors.New(msg + "\nRun 'graceful --help' for the commands")
+			return errors.New(msg + "\nRun '" + cmd.CommandPath() + " --help' for the commands")
 		},
 		// Without a command, graceful is a KRM function: kustomize runs it
 		// with a ResourceList on stdin and no arguments.
@@ -71,7 +73,10 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd())
+	root.SetFlagErrorFunc(flagError(args))
+	strictCompletion(root)
 	asKubectlPlugin(root, os.Args[0])
+	root.SetArgs(args)
 	return root
 }
 

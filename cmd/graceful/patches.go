@@ -47,6 +47,7 @@ the result; run it again whenever the chart, its version or its values change
 	f.StringVar(&o.outputDir, "output-dir", "", "write one file per patch and a kustomization.yaml (a kustomize Component) into this directory instead")
 	f.StringVar(&o.check, "check", "", "compare with the patches committed in this file or directory (HelmRelease, kustomization, --output-dir); exit 1 when they differ")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
+	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning, as render --strict")
 	return cmd
 }
 
@@ -58,7 +59,7 @@ func (o *patchesOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(o.paths, stdin)
+	inputs, err := readInputs(o.paths, stdin, "patches")
 	if err != nil {
 		return err
 	}
@@ -69,11 +70,16 @@ func (o *patchesOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if !o.quiet && o.check == "" {
 		report.WriteSummary(stderr)
 	}
+	if report.Documents == 0 {
+		// An empty stream is most often a failed command before graceful
+		// (a pipe without pipefail): say so even under --quiet or --check.
+		fmt.Fprintln(stderr, "graceful: the input holds no documents, so there are no patches: if a command before graceful failed, do not commit this")
+	}
 	switch {
 	case o.check != "":
 		committed, err := patches.Read(o.check)
 		if err != nil {
-			return err
+			return fmt.Errorf("--check %w", pathError(o.check, err))
 		}
 		diffs := patches.Compare(committed, ps)
 		if len(diffs) == 0 {

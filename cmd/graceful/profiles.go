@@ -25,6 +25,15 @@ func newProfilesCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			switch {
+			case len(args) == 1 && args[0] == profiles.Auto:
+				fmt.Fprintf(out, "%s is not a profile: --profile %s (or the annotation or a rule's profile: %s) picks, for each workload,\n"+
+					"the profile whose images fit its containers (the IMAGES column of graceful profiles), and leaves alone\n"+
+					"a workload that fits none or several.\n", profiles.Auto, profiles.Auto, profiles.Auto)
+				return nil
+			case len(args) == 1 && args[0] == profiles.None:
+				fmt.Fprintf(out, "%s is not a profile: it leaves a workload unchanged. Put the annotation graceful.dev/profile: %s on a\n"+
+					"workload, or a rule's profile: %s, to keep graceful away from it while --profile applies to the rest.\n", profiles.None, profiles.None, profiles.None)
+				return nil
 			case len(args) == 1:
 				p, err := profiles.Lookup(args[0])
 				if err != nil {
@@ -112,7 +121,16 @@ func printProfile(out io.Writer, p *profiles.Profile) {
 		line("drain read from", "%s matching %s", where, d.Pattern)
 	}
 	for _, e := range p.Env {
-		line("sets env", "%s=%s", e.Name, e.Value)
+		value := e.Value
+		if strings.Contains(value, "{drain}") {
+			// The placeholder is the drain seconds: show what it becomes.
+			rest := "grace − delay"
+			if p.HeadroomSeconds > 0 {
+				rest += fmt.Sprintf(" − %d s", p.HeadroomSeconds)
+			}
+			value = profiles.ExpandEnvValue(value, p.DrainSeconds) + fmt.Sprintf(" (the drain, %d s; with a rule's grace period: %s)", p.DrainSeconds, rest)
+		}
+		line("sets env", "%s=%s", e.Name, value)
 	}
 	if p.TakesLoadBalancerDrain() {
 		line("load balancer drain", "yes (--provider)")

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/graceful-dev/graceful/profiles"
 )
 
 // TestREADMEProfiles: the README's profile table is the output of
@@ -26,5 +28,24 @@ func TestREADMEProfiles(t *testing.T) {
 	}
 	if !strings.Contains(string(readme), "```text\n"+sources+"```") {
 		t.Errorf("README.md's source list is not the output of `graceful profiles --sources`:\n%s", sources)
+	}
+}
+
+// TestArgoCDProfileParameter: the Argo CD plugin's profile parameter points
+// to `graceful profiles` or names them all, never a stale subset.
+func TestArgoCDProfileParameter(t *testing.T) {
+	data, err := os.ReadFile("../../examples/argocd/plugin.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.Contains(line, "title: graceful profile") || strings.Contains(line, "`graceful profiles`") {
+			continue
+		}
+		for _, name := range profiles.Names() {
+			if !strings.Contains(line, name) {
+				t.Errorf("the profile parameter's title lacks %s and does not point to `graceful profiles`:\n%s", name, line)
+			}
+		}
 	}
 }

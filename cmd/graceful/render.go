@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -46,7 +47,10 @@ PATH reads stdin. The result goes to stdout, or back into the files with
 
 As a Helm 3 post-renderer:
   helm template my-release ./chart --post-renderer ./bin/graceful \
-    --post-renderer-args render --post-renderer-args --profile=nginx`,
+    --post-renderer-args render --post-renderer-args --profile=nginx
+
+Helm shows graceful's stderr only when it fails, never the warnings: add
+--post-renderer-args --strict to make them fail the release.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			paths, err := o.positional(args)
 			if err != nil {
@@ -60,7 +64,7 @@ As a Helm 3 post-renderer:
 	o.addSelectionFlags(f)
 	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
-	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm 4 and kustomize hide them")
+	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm and kustomize show no warnings")
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
 	_ = f.MarkHidden(helmPluginFlag)
 	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -126,7 +130,7 @@ func (o *renderOptions) renderer() (*render.Renderer, error) {
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("--config %w", pathError(o.configFile, err))
 		}
 		if opts.Config, err = render.ParseConfig(data); err != nil {
 			return nil, fmt.Errorf("config %s: %w", o.configFile, err)
@@ -140,7 +144,7 @@ func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inputs, err := readInputs(o.paths, stdin)
+	inputs, err := readInputs(o.paths, stdin, "render")
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,8 @@ func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 // readInputs reads the files and directories named, or stdin.
-func readInputs(paths []string, stdin io.Reader) ([]render.Input, error) {
+// command (render, patches) is named in hints.
+func readInputs(paths []string, stdin io.Reader, command string) ([]render.Input, error) {
 	if len(paths) == 0 {
 		paths = []string{"-"}
 	}
@@ -193,7 +198,11 @@ func readInputs(paths []string, stdin io.Reader) ([]render.Input, error) {
 		before := len(inputs)
 		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
-				return err
+				return pathError(path, err)
+			}
+			if d.Name() == "Chart.yaml" && path != p {
+				dir := filepath.Dir(path)
+				return fmt.Errorf("%s is a Helm chart: render it first, e.g. `helm template NAME %s | graceful %s -`", dir, dir, command)
 			}
 			if d.IsDir() || (path != p && !isManifestFile(path)) {
 				return nil
@@ -278,7 +287,22 @@ func writeOutputs(w io.Writer, outputs []render.Output) error {
 	return nil
 }
 
+// pathError says "PATH: no such file or directory" rather than Go's "lstat PATH: ...".
+func pathError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", path, pe.Err)
+	}
+	return err
+}
+
+// writeFileKeepMode replaces a file atomically, keeping its mode. A symlink
+// is written through: its target changes, the link stays.
 func writeFileKeepMode(path string, data []byte) error {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return err

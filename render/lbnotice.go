@@ -1,0 +1,52 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/transformers"
+)
+
+// noteUndrained keeps a load balancer Service seen without --provider: if
+// it selects a profiled workload, the run says it was not drained (the
+// cloud keeps sending requests to a stopping pod until its health check
+// fails).
+func (st *run) noteUndrained(ref Ref, object *yaml.Node) {
+	spec := node.Get(object, "spec")
+	if node.GetStr(spec, "type") != "LoadBalancer" {
+		return
+	}
+	if selector := node.Labels(node.Get(spec, "selector")); len(selector) > 0 {
+		st.undrained = append(st.undrained, lbService{ref: ref, selector: selector})
+	}
+}
+
+// undrainedNotice is one run notice for all those Services, however many.
+func (st *run) undrainedNotice() {
+	if len(st.undrained) == 0 {
+		return
+	}
+	join := newPodIndex(st.pods) // the drain pass's linear join
+	var names []string
+	for _, svc := range st.undrained {
+		if join.join(svc.ref.Namespace, svc.selector).matched {
+			names = append(names, svc.ref.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	what := fmt.Sprintf("Service %s (type LoadBalancer) selects a profiled workload but is not drained", names[0])
+	if len(names) > 1 {
+		shown := names
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], "…")
+		}
+		what = fmt.Sprintf("%d load balancer Services (%s) select profiled workloads but are not drained", len(names), strings.Join(shown, ", "))
+	}
+	st.report.Notices = append(st.report.Notices, transformers.Finding{Severity: transformers.Info,
+		Message: what + ": pass --provider (" + strings.Join(transformers.ProviderNames(), ", ") + ") or spec.provider to set the cloud's drain annotations"})
+}
