@@ -60,8 +60,9 @@ const (
 	DefaultTimeout   = 5 * time.Second // a short request on loopback takes ms
 	// downloadReadBuffer keeps the kernel from buffering most of a download
 	// (loopback buffers reach megabytes): the server must really still be
-	// writing when the pod stops, or a cut would go unseen.
-	downloadReadBuffer = 64 << 10
+	// writing when the pod stops, or a cut would go unseen. Not smaller: the
+	// window bounds the rate, and a busy machine's round trips are long.
+	downloadReadBuffer = 256 << 10
 )
 
 // Counts is what the load saw.
@@ -139,6 +140,40 @@ type running struct {
 	stop   chan struct{} // closed: start no new request
 	wg     sync.WaitGroup
 	cancel context.CancelFunc // cuts what is still in flight
+}
+
+// waitServing returns once url answered `want` short requests in a row
+// (kube-proxy has the Service's endpoints), or fails after timeout. These
+// requests are not counted.
+func waitServing(ctx context.Context, url string, want int, timeout time.Duration) error {
+	client := &http.Client{Transport: newTransport(false, 0), Timeout: DefaultTimeout, CheckRedirect: noRedirect}
+	deadline := time.Now().Add(timeout)
+	var last error
+	for ok := 0; ok < want; {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s does not answer (%v)", url, last)
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				err = statusError(resp.Status)
+			}
+		}
+		if err != nil {
+			last, ok = err, 0
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
+		}
+		ok++
+	}
+	return nil
 }
 
 // startLoad starts the clients; they run until stopLoad.

@@ -48,6 +48,14 @@ type Report struct {
 	Timeline []Event
 }
 
+// Before the drill, the URL must answer servingStreak requests in a row
+// (within servingTimeout): a Service just created has no rules in
+// kube-proxy yet, and those refusals are not the rollout's.
+const (
+	servingStreak  = 20
+	servingTimeout = time.Minute
+)
+
 // Polling the API every podPoll is cheap and catches each change within it.
 const podPoll = 200 * time.Millisecond
 
@@ -75,6 +83,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.RolloutTimeout = 5 * time.Minute
 	}
 
+	small := strings.TrimSuffix(o.Load.URL, "/") + o.Load.SmallPath
+	if err := waitServing(ctx, small, servingStreak, servingTimeout); err != nil {
+		return nil, err
+	}
 	loadStart := time.Now()
 	load := startLoad(o.Load)
 	defer load.cancel()

@@ -287,10 +287,12 @@ serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 evictionHard: {memory.available: "1Mi", nodefs.available: "1%", imagefs.available: "1%"}
 featureGates: {ContainerStopSignals: true}
+# pod logs inside DIR, so that down removes them
+podLogsDir: $DIR/pod-logs
 EOF
   start kubelet "$kubelet" --config="$DIR/kubelet/config.yaml" --kubeconfig="$kubeconfig" \
     --root-dir="$DIR/kubelet/root" --cert-dir="$DIR/kubelet-pki" \
-    --node-ip=127.0.0.1 --hostname-override="$NODE" --v=1
+    --hostname-override="$NODE" --v=1
 
   cat >"$DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
