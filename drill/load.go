@@ -56,7 +56,7 @@ const (
 	DefaultNewConn   = 2
 	DefaultDownloads = 3
 	DefaultRate      = 100             // short requests per second in all
-	DefaultReadRate  = 2 << 20         // 2 MiB/s: a 20 MiB download lasts 10 s
+	DefaultReadRate  = 1 << 20         // 1 MiB/s: a 10 MiB download lasts 10 s
 	DefaultTimeout   = 5 * time.Second // a short request on loopback takes ms
 	// downloadReadBuffer keeps the kernel from buffering most of a download
 	// (loopback buffers reach megabytes): the server must really still be
@@ -212,18 +212,15 @@ func startLoad(l Load) *running {
 	return r
 }
 
-// stopLoad lets every request in flight finish (at most grace), then
-// returns the counts.
-func (r *running) stopLoad(grace time.Duration) Counts {
+// stopLoad starts no new request, lets every request in flight finish
+// (each is bounded by its own timeout), and returns the counts. abort cuts
+// what is in flight instead (the drill itself failed).
+func (r *running) stopLoad(abort bool) Counts {
 	close(r.stop)
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(grace):
+	if abort {
 		r.cancel()
-		<-done
 	}
+	r.wg.Wait()
 	r.cancel()
 	return r.c.snapshot()
 }
@@ -319,6 +316,8 @@ func (r *running) downloadClient(ctx context.Context) {
 			} else {
 				r.c.fail(classify(err), err)
 			}
+		case errors.Is(err, context.DeadlineExceeded):
+			r.c.fail(Timeout, err)
 		case err != nil:
 			r.c.fail(Truncated, fmt.Errorf("after %d of %d bytes, %v: %w", got, want, time.Since(start).Round(time.Millisecond), err))
 		default:
@@ -352,8 +351,7 @@ func (r *running) download(ctx context.Context, client *http.Client, url string)
 	if want == 0 {
 		want = resp.ContentLength
 	}
-	limit := time.Duration(float64(want)/float64(max(r.load.ReadRate, 1))*float64(time.Second)) + 20*time.Second
-	timer := time.AfterFunc(limit, cancel)
+	timer := time.AfterFunc(r.load.downloadLimit(want), cancel)
 	defer timer.Stop()
 	buf := make([]byte, 32<<10)
 	start := time.Now()
@@ -364,6 +362,9 @@ func (r *running) download(ctx context.Context, client *http.Client, url string)
 			break
 		}
 		if rerr != nil {
+			if ctx.Err() != nil {
+				return got, want, fmt.Errorf("no end within %v: %w", r.load.downloadLimit(want), context.DeadlineExceeded)
+			}
 			return got, want, rerr
 		}
 		if r.load.ReadRate > 0 {
@@ -376,6 +377,15 @@ func (r *running) download(ctx context.Context, client *http.Client, url string)
 		return got, want, io.ErrUnexpectedEOF
 	}
 	return got, want, nil
+}
+
+// downloadLimit bounds one download of size bytes: twice its time at
+// ReadRate (a busy machine reads slower) plus the short-request timeout.
+func (l Load) downloadLimit(size int64) time.Duration {
+	if l.ReadRate <= 0 || size <= 0 {
+		return 2 * time.Minute
+	}
+	return 2*time.Duration(float64(size)/float64(l.ReadRate)*float64(time.Second)) + DefaultTimeout
 }
 
 type statusError string

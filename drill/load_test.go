@@ -33,7 +33,7 @@ func TestLoadHealthyServer(t *testing.T) {
 	l := startLoad(Load{URL: srv.URL, BigPath: "/big", BigBytes: testBig, KeepAlive: 2, NewConn: 1, Downloads: 2,
 		Rate: 50, ReadRate: 4 << 20})
 	time.Sleep(2 * time.Second)
-	c := l.stopLoad(5 * time.Second)
+	c := l.stopLoad(false)
 	if c.Failed() != 0 || c.Requests < 50 || c.DownloadsOK < 2 {
 		t.Fatalf("%+v", c)
 	}
@@ -50,7 +50,7 @@ func TestLoadServerGoesAway(t *testing.T) {
 	srv.CloseClientConnections()
 	srv.Close()
 	time.Sleep(time.Second)
-	c := l.stopLoad(5 * time.Second)
+	c := l.stopLoad(false)
 	if c.Failures[Refused] == 0 || c.Failures[Truncated] == 0 {
 		t.Fatalf("want refused and truncated: %+v", c)
 	}

@@ -112,14 +112,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	if err := sleep(o.Warmup); err != nil {
-		load.stopLoad(0)
+		load.stopLoad(true)
 		return nil, err
 	}
 	restart := time.Now()
 	tl.start = restart
 	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":%q}}}}}`, restart.Format(time.RFC3339Nano))
 	if _, err := deps.Patch(ctx, o.Deployment, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
-		load.stopLoad(0)
+		load.stopLoad(true)
 		return nil, fmt.Errorf("restart: %w", err)
 	}
 	deadline := restart.Add(o.RolloutTimeout)
@@ -143,7 +143,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			progress(lastProgress)
 		}
 		if err := sleep(podPoll); err != nil {
-			load.stopLoad(0)
+			load.stopLoad(true)
 			return nil, err
 		}
 	}
@@ -158,11 +158,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	// Downloads in flight finish (at their read rate) before the count.
-	grace := 5 * time.Second
-	if o.Load.ReadRate > 0 && o.Load.BigBytes > 0 {
-		grace += time.Duration(float64(o.Load.BigBytes) / float64(o.Load.ReadRate) * float64(time.Second))
-	}
-	counts := load.stopLoad(grace)
+	counts := load.stopLoad(false)
 	return &Report{Counts: counts, Duration: time.Since(loadStart), Rollout: rollout, Timeline: tl.events}, rolloutErr
 }
 

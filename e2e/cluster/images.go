@@ -19,7 +19,7 @@ const (
 	NginxQuit  = "docker.io/library/nginx:1.27.3"
 	TestServer = "graceful.test/testserver:1"
 	// BigBytes is the size of /big, the long download, in both servers.
-	BigBytes = 20 << 20
+	BigBytes = 10 << 20
 )
 
 // nginxConf serves / (short), /healthz and /big on 8080; logs to stderr.

@@ -3,7 +3,7 @@
 //
 //	/        a short answer ("ok")
 //	/healthz readiness
-//	/big     BIG_BYTES bytes (default 20 MB), written as fast as the client reads
+//	/big     BIG_BYTES bytes (default 10 MiB), written as fast as the client reads
 //
 // on :8080, and stops the way the application of MODE does:
 //
@@ -36,7 +36,7 @@ const tidbTermDrain = 15 * time.Second
 
 func main() {
 	mode := os.Getenv("MODE")
-	size := 20 << 20
+	size := 10 << 20
 	if s := os.Getenv("BIG_BYTES"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
