@@ -44,8 +44,11 @@ type Load struct {
 	NewConn    int           // clients opening a new connection per request
 	Downloads  int           // clients downloading BigPath again and again
 	Rate       float64       // short requests per second, all clients together
-	ReadRate   int64         // bytes a second each download reads (a slow client)
+	ReadRate   int64         // bytes a second each download reads; 0 = as fast as it comes
 	ReqTimeout time.Duration // bound of one short request
+	// DownloadTimeout bounds one download; 0 = twice its time at ReadRate
+	// plus ReqTimeout, or 2 minutes without a ReadRate.
+	DownloadTimeout time.Duration
 }
 
 // Defaults for the drill's load. Short requests are paced so that 2 cores
@@ -56,13 +59,7 @@ const (
 	DefaultNewConn   = 2
 	DefaultDownloads = 3
 	DefaultRate      = 100             // short requests per second in all
-	DefaultReadRate  = 1 << 20         // 1 MiB/s: a 10 MiB download lasts 10 s
 	DefaultTimeout   = 5 * time.Second // a short request on loopback takes ms
-	// downloadReadBuffer keeps the kernel from buffering most of a download
-	// (loopback buffers reach megabytes): the server must really still be
-	// writing when the pod stops, or a cut would go unseen. Not smaller: the
-	// window bounds the rate, and a busy machine's round trips are long.
-	downloadReadBuffer = 256 << 10
 )
 
 // Counts is what the load saw.
@@ -146,7 +143,7 @@ type running struct {
 // (kube-proxy has the Service's endpoints), or fails after timeout. These
 // requests are not counted.
 func waitServing(ctx context.Context, url string, want int, timeout time.Duration) error {
-	client := &http.Client{Transport: newTransport(false, 0), Timeout: DefaultTimeout, CheckRedirect: noRedirect}
+	client := &http.Client{Transport: newTransport(false), Timeout: DefaultTimeout, CheckRedirect: noRedirect}
 	deadline := time.Now().Add(timeout)
 	var last error
 	for ok := 0; ok < want; {
@@ -234,15 +231,8 @@ func (r *running) stopped() bool {
 	}
 }
 
-func newTransport(keepAlive bool, rcvBuf int) *http.Transport {
+func newTransport(keepAlive bool) *http.Transport {
 	d := &net.Dialer{Timeout: DefaultTimeout}
-	if rcvBuf > 0 {
-		d.Control = func(_, _ string, c syscall.RawConn) error {
-			return c.Control(func(fd uintptr) {
-				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvBuf)
-			})
-		}
-	}
 	return &http.Transport{
 		DialContext:         d.DialContext,
 		DisableKeepAlives:   !keepAlive,
@@ -256,7 +246,7 @@ func newTransport(keepAlive bool, rcvBuf int) *http.Transport {
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time.Duration) {
-	tr := newTransport(keepAlive, 0)
+	tr := newTransport(keepAlive)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: r.load.ReqTimeout, CheckRedirect: noRedirect}
 	url := strings.TrimSuffix(r.load.URL, "/") + r.load.SmallPath
@@ -301,7 +291,7 @@ func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time
 }
 
 func (r *running) downloadClient(ctx context.Context) {
-	tr := newTransport(false, downloadReadBuffer)
+	tr := newTransport(false)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: noRedirect}
 	url := strings.TrimSuffix(r.load.URL, "/") + r.load.BigPath
@@ -379,9 +369,11 @@ func (r *running) download(ctx context.Context, client *http.Client, url string)
 	return got, want, nil
 }
 
-// downloadLimit bounds one download of size bytes: twice its time at
-// ReadRate (a busy machine reads slower) plus the short-request timeout.
+// downloadLimit bounds one download of size bytes.
 func (l Load) downloadLimit(size int64) time.Duration {
+	if l.DownloadTimeout > 0 {
+		return l.DownloadTimeout
+	}
 	if l.ReadRate <= 0 || size <= 0 {
 		return 2 * time.Minute
 	}

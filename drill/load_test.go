@@ -31,7 +31,7 @@ func TestLoadHealthyServer(t *testing.T) {
 	srv := testServer()
 	defer srv.Close()
 	l := startLoad(Load{URL: srv.URL, BigPath: "/big", BigBytes: testBig, KeepAlive: 2, NewConn: 1, Downloads: 2,
-		Rate: 50, ReadRate: 4 << 20})
+		Rate: 50, ReadRate: 8 << 20})
 	time.Sleep(2 * time.Second)
 	c := l.stopLoad(false)
 	if c.Failed() != 0 || c.Requests < 50 || c.DownloadsOK < 2 {
@@ -45,7 +45,7 @@ func TestLoadHealthyServer(t *testing.T) {
 func TestLoadServerGoesAway(t *testing.T) {
 	srv := testServer()
 	l := startLoad(Load{URL: srv.URL, BigPath: "/big", BigBytes: testBig, KeepAlive: 2, NewConn: 1, Downloads: 2,
-		Rate: 50, ReadRate: 4 << 20})
+		Rate: 50, ReadRate: 8 << 20})
 	time.Sleep(time.Second)
 	srv.CloseClientConnections()
 	srv.Close()

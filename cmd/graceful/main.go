@@ -56,7 +56,7 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRenderCmd(), newProfilesCmd())
+	root.AddCommand(newRenderCmd(), newProfilesCmd(), newDrillCmd())
 	return root
 }
 

@@ -18,8 +18,10 @@ const (
 	NginxTerm  = "graceful.test/nginx-debian:1.22.1"
 	NginxQuit  = "docker.io/library/nginx:1.27.3"
 	TestServer = "graceful.test/testserver:1"
-	// BigBytes is the size of /big, the long download, in both servers.
+	// BigBytes is the size of /big, the long download, in both servers,
+	// sent at BigRate bytes a second (nginx: limit_rate 1m): 10 s.
 	BigBytes = 10 << 20
+	BigRate  = 1 << 20
 )
 
 // nginxConf serves / (short), /healthz and /big on 8080; logs to stderr.
@@ -38,6 +40,7 @@ http {
     root /srv;
     location = / { default_type text/plain; return 200 "ok\n"; }
     location = /healthz { default_type text/plain; return 200 "ok\n"; }
+    location = /big { limit_rate 1m; }
   }
 }
 `
@@ -76,7 +79,7 @@ func BuildImages(root, dir string, ctr []string) error {
 	images := []*Image{
 		{Name: Pause, Files: map[string]string{"/pause": bins["pause"]}, Entrypoint: []string{"/pause"}},
 		{Name: TestServer, Files: map[string]string{"/testserver": bins["testserver"]}, Entrypoint: []string{"/testserver"},
-			Data: passwd, Dirs: []string{"/tmp"}, Env: []string{fmt.Sprintf("BIG_BYTES=%d", BigBytes)}},
+			Data: passwd, Dirs: []string{"/tmp"}, Env: []string{fmt.Sprintf("BIG_BYTES=%d", BigBytes), fmt.Sprintf("BIG_RATE=%d", BigRate)}},
 	}
 	images[1].AddBusybox()
 	for _, n := range []struct{ name, stop string }{{NginxTerm, ""}, {NginxQuit, "SIGQUIT"}} {

@@ -3,7 +3,9 @@
 //
 //	/        a short answer ("ok")
 //	/healthz readiness
-//	/big     BIG_BYTES bytes (default 10 MiB), written as fast as the client reads
+//	/big     BIG_BYTES bytes (default 10 MiB) at BIG_RATE bytes a second
+//	         (default 1 MiB/s): a long download, paced by the server so that
+//	         its end is not sitting in socket buffers when the server exits
 //
 // on :8080, and stops the way the application of MODE does:
 //
@@ -44,18 +46,30 @@ func main() {
 		}
 		size = n
 	}
+	rate := 1 << 20
+	if s := os.Getenv("BIG_RATE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			log.Fatalf("BIG_RATE: %q", s)
+		}
+		rate = n
+	}
 	chunk := []byte(strings.Repeat("graceful", 8192)) // 64 KiB
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.Itoa(size))
-		for left := size; left > 0; {
-			n := min(left, len(chunk))
+		start := time.Now()
+		for sent := 0; sent < size; {
+			n := min(size-sent, len(chunk))
 			if _, err := w.Write(chunk[:n]); err != nil {
 				return
 			}
-			left -= n
+			sent += n
+			if d := time.Duration(float64(sent)/float64(rate)*float64(time.Second)) - time.Since(start); d > 0 {
+				time.Sleep(d)
+			}
 		}
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
