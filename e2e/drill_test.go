@@ -44,6 +44,12 @@ const (
 	drillRollout = 4 * time.Minute
 	// drillRate: short requests a second per variant.
 	drillRate = 40
+	// drillReqTimeout bounds a short request. On loopback it takes
+	// milliseconds, but this 2-core machine, shared and at a load of 15-20,
+	// stalled a few for over 5 s (2 of 50 graceful runs, no other failure
+	// in them). A request sent to a pod whose network is gone hangs for
+	// good, so 10 s still catches every such loss.
+	drillReqTimeout = 10 * time.Second
 	// drillDownloadTimeout bounds one download of /big: 10 s at the
 	// servers' pace, twice that on a busy machine, plus 5 s. Shorter than
 	// every profile's drain (25 s and more), so a graceful stop must let
@@ -182,7 +188,7 @@ func TestDrill(t *testing.T) {
 						Client: client, Namespace: v.ns, Deployment: "web",
 						Load: drill.Load{URL: v.url, BigPath: "/big", BigBytes: cluster.BigBytes,
 							KeepAlive: drill.DefaultKeepAlive, NewConn: drill.DefaultNewConn, Downloads: drill.DefaultDownloads,
-							Rate: drillRate, DownloadTimeout: drillDownloadTimeout},
+							Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout},
 						Warmup: drillWarmup, Settle: drillSettle, RolloutTimeout: drillRollout,
 					})
 					v.reports = append(v.reports, rep)
