@@ -2,10 +2,13 @@
 # A throw-away single-node Kubernetes on this machine, for the drill
 # (rolling updates under load). Everything listens on 127.0.0.1.
 #
-#   hack/cluster.sh up      start etcd, kube-apiserver (hack/apiserver.sh),
+#   hack/cluster.sh up [--owner PID]
+#                           start etcd, kube-apiserver (hack/apiserver.sh),
 #                           containerd, kube-controller-manager, kube-scheduler,
 #                           kubelet and kube-proxy (iptables); wait for the node
-#                           to be Ready; print the env (also in DIR/env)
+#                           to be Ready; print the env (also in DIR/env).
+#                           With --owner, a watchdog runs `down` once PID
+#                           is gone (a test that panicked or was killed)
 #   hack/cluster.sh down    stop exactly the processes `up` recorded (by PID),
 #                           then clean what the cluster leaves: containers and
 #                           their shims, network namespaces, the CNI bridge,
@@ -114,6 +117,8 @@ down() {
   [[ -d $DIR ]] || return 0
   [[ -f $DIR/$MARKER ]] || die "$DIR was not made by hack/cluster.sh"
   log "stopping the cluster in $DIR"
+  # The watchdog, unless it is the one calling.
+  [[ -n ${GRACEFUL_CLUSTER_WATCHDOG:-} ]] || stop_pid watchdog
   # The kubelet first, so that it restarts nothing while the rest goes.
   stop_pid kubelet
   stop_pid kube-controller-manager
@@ -171,7 +176,20 @@ env_out() {
   cat "$DIR/env"
 }
 
+# watchdog DIR OWNER: runs `down` once OWNER has exited. DIR is in its
+# command line so that stop_pid recognizes it.
+watchdog() {
+  local owner="$2"
+  while kill -0 "$owner" 2>/dev/null; do sleep 1; done
+  GRACEFUL_CLUSTER_WATCHDOG=1 GRACEFUL_CLUSTER_DIR="$1" "$ROOT/hack/cluster.sh" down
+}
+
 up() {
+  local owner=""
+  if [[ ${1:-} == --owner ]]; then
+    owner="${2:?--owner needs a PID}"
+    kill -0 "$owner" 2>/dev/null || die "owner $owner is not running"
+  fi
   [[ $(id -u) == 0 ]] || die "hack/cluster.sh needs root (containers, iptables)"
   deps
   local t0=$SECONDS
@@ -183,6 +201,10 @@ up() {
   local kubectl="${tools[0]}" kubelet="${tools[1]}" kcm="${tools[2]}" sched="${tools[3]}" proxy="${tools[4]}"
   mkdir -p "$DIR"/{pids,logs,containerd,cni/net.d,cni/ipam,kubelet,kubelet-pki}
   touch "$DIR/$MARKER"
+  if [[ -n $owner ]]; then
+    setsid "$ROOT/hack/cluster.sh" watchdog "$DIR" "$owner" </dev/null >"$DIR/logs/watchdog.log" 2>&1 &
+    echo $! >"$DIR/pids/watchdog"
+  fi
   echo "$proxy" >"$DIR/kube-proxy-bin"
   sysctl -n net.ipv4.conf.all.route_localnet >"$DIR/route_localnet"
   trap 'log "up failed; logs in $DIR/logs (kept until down)"; exit 1' ERR
@@ -331,7 +353,8 @@ EOF
 }
 
 case "${1:-}" in
-  up) up ;;
+  up) shift; up "$@" ;;
+  watchdog) watchdog "$2" "$3" ;;
   down) down ;;
   env) env_out ;;
   deps) deps ;;

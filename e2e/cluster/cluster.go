@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -55,7 +56,13 @@ func Up(t *testing.T, root string) *Cluster {
 		}
 	})
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(script, "up")
+	// The watchdog stops the cluster even if this process dies without
+	// running cleanups (a panic, go test's -timeout, SIGKILL).
+	// GRACEFUL_CLUSTER_KEEP leaves the cluster up for a look afterwards.
+	cmd := exec.Command(script, "up", "--owner", strconv.Itoa(os.Getpid()))
+	if os.Getenv("GRACEFUL_CLUSTER_KEEP") != "" {
+		cmd = exec.Command(script, "up")
+	}
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("hack/cluster.sh up: %v\n%s", err, errOut.String())
