@@ -143,7 +143,7 @@ type running struct {
 // (kube-proxy has the Service's endpoints), or fails after timeout. These
 // requests are not counted.
 func waitServing(ctx context.Context, url string, want int, timeout time.Duration) error {
-	client := &http.Client{Transport: newTransport(false), Timeout: DefaultTimeout, CheckRedirect: noRedirect}
+	client := &http.Client{Transport: newTransport(false, DefaultTimeout), Timeout: DefaultTimeout, CheckRedirect: noRedirect}
 	deadline := time.Now().Add(timeout)
 	var last error
 	for ok := 0; ok < want; {
@@ -231,8 +231,8 @@ func (r *running) stopped() bool {
 	}
 }
 
-func newTransport(keepAlive bool) *http.Transport {
-	d := &net.Dialer{Timeout: DefaultTimeout}
+func newTransport(keepAlive bool, dialTimeout time.Duration) *http.Transport {
+	d := &net.Dialer{Timeout: dialTimeout}
 	return &http.Transport{
 		DialContext:         d.DialContext,
 		DisableKeepAlives:   !keepAlive,
@@ -246,7 +246,7 @@ func newTransport(keepAlive bool) *http.Transport {
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time.Duration) {
-	tr := newTransport(keepAlive)
+	tr := newTransport(keepAlive, r.load.ReqTimeout)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: r.load.ReqTimeout, CheckRedirect: noRedirect}
 	url := strings.TrimSuffix(r.load.URL, "/") + r.load.SmallPath
@@ -291,7 +291,7 @@ func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time
 }
 
 func (r *running) downloadClient(ctx context.Context) {
-	tr := newTransport(false)
+	tr := newTransport(false, r.load.ReqTimeout)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: noRedirect}
 	url := strings.TrimSuffix(r.load.URL, "/") + r.load.BigPath
