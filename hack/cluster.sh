@@ -154,6 +154,7 @@ down() {
   if [[ -f $DIR/kube-proxy-bin ]]; then
     "$(cat "$DIR/kube-proxy-bin")" --cleanup >"$DIR/logs/kube-proxy-cleanup.log" 2>&1 || true
   fi
+  kubelet_iptables_cleanup
   if [[ -f $DIR/route_localnet ]]; then
     sysctl -q -w "net.ipv4.conf.all.route_localnet=$(cat "$DIR/route_localnet")" || true
   fi
@@ -169,6 +170,24 @@ down() {
   done
   rm -rf "$DIR"
   log "stopped"
+}
+
+# The kubelet's own chains (kube-proxy --cleanup leaves them): the
+# canaries, the hint, and KUBE-FIREWALL with its INPUT/OUTPUT jumps.
+kubelet_iptables_cleanup() {
+  local ipt t
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    "$ipt" -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -t filter -F KUBE-FIREWALL 2>/dev/null || true
+    "$ipt" -t filter -X KUBE-FIREWALL 2>/dev/null || true
+    for t in filter nat mangle; do
+      "$ipt" -t "$t" -F KUBE-KUBELET-CANARY 2>/dev/null || true
+      "$ipt" -t "$t" -X KUBE-KUBELET-CANARY 2>/dev/null || true
+    done
+    "$ipt" -t mangle -X KUBE-IPTABLES-HINT 2>/dev/null || true
+  done
 }
 
 env_out() {
