@@ -2,11 +2,12 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 
-.PHONY: build example test unit tools bench fmt clean image
+.PHONY: build example test unit tools bench fmt clean image drill
 
-## build: the graceful binary, bin/graceful
+## build: the graceful binary, bin/graceful, and bin/graceful-drill (run by `graceful drill`)
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/graceful ./cmd/graceful
+	$(GO) build -o bin/graceful-drill ./cmd/graceful-drill
 
 ## example: build, then render the example chart output with the nginx profile
 example: build
@@ -28,6 +29,15 @@ unit:
 ## tools: build the pinned tools into .cache/tools
 tools:
 	hack/tools.sh helm3 helm4 kustomize kube-apiserver kubectl etcd containerd
+
+## drill: rolling updates under load on a real single-node cluster (root;
+## builds kubelet & co. and installs containerd on first use), each profile
+## without and with graceful, DRILL_RUNS times
+DRILL_RUNS ?= 5
+drill: build
+	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null
+	GRACEFUL_BIN=$$PWD/bin/graceful GRACEFUL_DRILL=1 GRACEFUL_DRILL_RUNS=$(DRILL_RUNS) \
+		$(GO) test ./e2e -run TestDrill -count=1 -v -timeout 60m
 
 ## bench: Go benchmarks and whole-process timings against peer tools
 bench: build

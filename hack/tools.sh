@@ -6,13 +6,15 @@
 #   hack/tools.sh path TOOL          print the path of one TOOL (build if missing)
 #   hack/tools.sh versions           print "TOOL VERSION" for each Go-built tool
 #
-# TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd containerd all
-# ("all", the default, is every Go-built tool; etcd is separate because it is
-# installed with apt-get: Debian's etcd-server package).
+# TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd containerd all,
+# or a cluster tool: kubelet kube-controller-manager kube-scheduler kube-proxy
+# ("all", the default, is every Go-built tool hack/test.sh needs; the cluster
+# tools are built only when named, for hack/cluster.sh; etcd and containerd
+# are separate because they are installed with apt-get from Debian).
 #
 # Versions are pinned in the go.mod of each module under tools/ (the single
 # source of truth): tools/helm3, tools/helm4, tools/kustomize, tools/kube
-# (kube-apiserver and kubectl). Binaries land in
+# (kube-apiserver, kubectl and the cluster tools). Binaries land in
 #   .cache/tools/<tool>-<version>/<binary>     (or $GRACEFUL_TOOLS_DIR/...)
 # so bumping a version in a tools/*/go.mod builds a fresh binary. An existing
 # binary is never rebuilt (delete its directory to force a rebuild). Builds of
@@ -33,6 +35,8 @@ export GOFLAGS="${GOFLAGS:-}"
 export CGO_ENABLED=0
 
 ALL_TOOLS=(helm3 helm4 kustomize kube-apiserver kubectl)
+# The rest of a single-node cluster (hack/cluster.sh), same module as kubectl.
+CLUSTER_TOOLS=(kubelet kube-controller-manager kube-scheduler kube-proxy)
 
 log() { echo "tools.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -43,7 +47,7 @@ tool_moddir() {
     helm3) echo helm3 ;;
     helm4) echo helm4 ;;
     kustomize) echo kustomize ;;
-    kube-apiserver | kubectl) echo kube ;;
+    kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo kube ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -53,7 +57,7 @@ tool_pkg() {
     helm4) echo helm.sh/helm/v4/cmd/helm ;;
     kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
     kube-apiserver) echo k8s.io/kubernetes/cmd/kube-apiserver ;;
-    kubectl) echo k8s.io/kubernetes/cmd/kubectl ;;
+    kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "k8s.io/kubernetes/cmd/$1" ;;
   esac
 }
 tool_bin() {
@@ -67,7 +71,7 @@ tool_module() {
     helm3) echo helm.sh/helm/v3 ;;
     helm4) echo helm.sh/helm/v4 ;;
     kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
-    kube-apiserver | kubectl) echo k8s.io/kubernetes ;;
+    kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo k8s.io/kubernetes ;;
   esac
 }
 
@@ -122,7 +126,7 @@ tool_ldflags() {
       # kustomize finds its version in the build info (dependency
       # sigs.k8s.io/kustomize/kustomize/v5), nothing to set.
       ;;
-    kube-apiserver | kubectl)
+    kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy)
       # As kubernetes' hack/lib/version.sh does; the source default is
       # "v0.0.0-master+$Format:%H$".
       local v="${version#v}" date
@@ -225,7 +229,8 @@ run_tool() {
     containerd) containerd_path ;;
     all) for t in "${ALL_TOOLS[@]}"; do build_tool "$t"; done ;;
     helm3 | helm4 | kustomize | kube-apiserver | kubectl) build_tool "$1" ;;
-    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} etcd containerd all)" ;;
+    kubelet | kube-controller-manager | kube-scheduler | kube-proxy) build_tool "$1" ;;
+    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} ${CLUSTER_TOOLS[*]} etcd containerd all)" ;;
   esac
 }
 
@@ -241,7 +246,7 @@ main() {
       run_tool "$2"
       ;;
     versions)
-      for t in "${ALL_TOOLS[@]}"; do echo "$t $(tool_version "$t")"; done
+      for t in "${ALL_TOOLS[@]}" "${CLUSTER_TOOLS[@]}"; do echo "$t $(tool_version "$t")"; done
       ;;
     *)
       [[ $# -gt 0 ]] || set -- all
