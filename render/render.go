@@ -406,7 +406,11 @@ func (st *run) decide(w *workload) (decision, error) {
 			return decision{reason: reason, optedOut: true}, nil
 		}
 		if name == profiles.Auto {
-			return autoProfile(w, reason+": auto"), nil
+			named := ""
+			if !w.isTidbCluster() {
+				named = node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation)
+			}
+			return autoProfile(w, reason+": auto", splitList(named)), nil
 		}
 		p, err := profiles.Lookup(name)
 		if err != nil {
@@ -424,7 +428,7 @@ func (st *run) decide(w *workload) (decision, error) {
 			return decision{reason: reason, optedOut: true}, nil
 		}
 		if rule.Profile == profiles.Auto {
-			d := autoProfile(w, reason+": auto")
+			d := autoProfile(w, reason+": auto", splitList(rule.Container))
 			d.rule = rule // its numbers and container still apply
 			return d, nil
 		}
@@ -439,7 +443,7 @@ func (st *run) decide(w *workload) (decision, error) {
 			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
 	}
 	if st.auto {
-		return autoProfile(w, "--profile auto"), nil
+		return autoProfile(w, "--profile auto", nil), nil
 	}
 	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
 }
@@ -449,12 +453,21 @@ func (st *run) decide(w *workload) (decision, error) {
 // containers that serve traffic wins; a workload no profile fits, or one
 // that stays ambiguous, is left alone with a note: a wrong profile's signal
 // can kill another program, and generic-http is not a guess worth making.
-func autoProfile(w *workload, reason string) decision {
+// Where containers are named (a rule's container, graceful.dev/container),
+// only their own images count: the profile goes on them.
+func autoProfile(w *workload, reason string, named []string) decision {
 	if w.isTidbCluster() {
 		p, _ := profiles.Get("tidb")
 		return decision{profile: p, reason: reason + ": a TidbCluster"}
 	}
 	all := w.containers()
+	if len(named) > 0 {
+		all = slices.DeleteFunc(slices.Clone(all), func(c transformers.Container) bool { return !slices.Contains(named, c.Name) })
+		if len(all) == 0 {
+			return decision{reason: reason + ": no container named " + strings.Join(quoteAll(named), ", "),
+				note: fmt.Sprintf("left alone: no container named %s; the containers are %s", strings.Join(quoteAll(named), ", "), containerNames(w.containers()))}
+		}
+	}
 	fits := func(cs []transformers.Container) (names []string, byName map[string]*profiles.Profile, why []string) {
 		byName = map[string]*profiles.Profile{}
 		for _, c := range cs {
@@ -471,10 +484,18 @@ func autoProfile(w *workload, reason string) decision {
 	names, byName, why := fits(all)
 	switch len(names) {
 	case 0:
-		return decision{reason: reason + ": no profile fits the images " + containerImages(all),
+		images := "the images "
+		if len(named) > 0 {
+			images = "the named containers' images "
+		}
+		return decision{reason: reason + ": no profile fits " + images + containerImages(all),
 			note: fmt.Sprintf("left alone; if a profile fits, name it with the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)}
 	case 1:
 		return decision{profile: byName[names[0]], reason: reason + ": " + strings.Join(why, ", ")}
+	}
+	if len(named) > 0 {
+		return decision{reason: reason + ": the named containers fit " + strings.Join(names, " and "),
+			note: fmt.Sprintf("left alone: the named containers fit different profiles (%s); name one profile with the annotation %s: NAME", strings.Join(why, ", "), ProfileAnnotation)}
 	}
 	// The serving container's profile wins, unless another container fits a
 	// profile that needs a delay too (php-fpm behind nginx): that one would

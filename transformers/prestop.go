@@ -3,6 +3,7 @@ package transformers
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -25,6 +26,13 @@ const waitForExit = "while kill -0 1 2>/dev/null; do sleep 1; done"
 func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	var out []Finding
 	for _, c := range pod.Containers {
+		if !signalsPID1(pod, s) {
+			// The kubelet's own stop signal must reach the application; a
+			// shell at PID 1 (dash does not exec a lone -c command) ignores it.
+			if shell := shellIsPID1(c); shell != "" {
+				out = append(out, warning(c.Path, "container %q: %s: the stop signal reaches the shell, not the application, which cannot drain and is killed when the grace period ends; start the program with exec (`exec program ...`)", c.Name, shell))
+			}
+		}
 		want, summary, notes := preStopHook(pod, c, s)
 		if want == nil {
 			continue
@@ -72,7 +80,7 @@ func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary s
 	p := s.Profile
 	delay := s.PreStopDelaySeconds
 	why := ""
-	if p.SignalPID1 && !s.UsesStopSignalField(pod) {
+	if signalsPID1(pod, s) {
 		signal := strings.TrimPrefix(p.StopSignal, "SIG")
 		notPID1 := pid1IsNotApp(pod, c)
 		switch {
@@ -115,11 +123,23 @@ func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary s
 	}
 }
 
+// signalsPID1 reports whether the hook itself sends the profile's signal to
+// PID 1, instead of the runtime sending the stop signal.
+func signalsPID1(pod *Pod, s *Settings) bool {
+	return s.Profile.SignalPID1 && !s.UsesStopSignalField(pod)
+}
+
 // pid1IsNotApp says why PID 1 of the container is not its application, or "".
 func pid1IsNotApp(pod *Pod, c Container) string {
-	if node.GetStr(pod.Spec, "shareProcessNamespace") == "true" {
+	if shared, _ := node.Bool(node.Get(pod.Spec, "shareProcessNamespace")); shared {
 		return "the pod shares its process namespace (shareProcessNamespace: true), so PID 1 is the pause process"
 	}
+	return shellIsPID1(c)
+}
+
+// shellIsPID1 says why the container's own process is a shell rather than
+// its application, or "".
+func shellIsPID1(c Container) string {
 	var argv []string
 	for _, field := range []string{"command", "args"} {
 		if seq := node.Get(c.Node, field); node.IsSeq(seq) {
@@ -154,7 +174,29 @@ func execsLast(script string) bool {
 	if len(commands) == 0 {
 		return false
 	}
-	return strings.HasPrefix(commands[0], "exec ") || strings.HasPrefix(commands[len(commands)-1], "exec ")
+	return execsProgram(commands[0]) || execsProgram(commands[len(commands)-1])
+}
+
+// redirection is a shell redirection word: `2>&1`, `>/dev/stdout`, `>`, `3<>f`.
+var redirection = regexp.MustCompile(`^([0-9]*|&)(>>|>&|<&|<>|>\||>|<)(.*)$`)
+
+// execsProgram reports whether a command is `exec` with a command word: an
+// `exec` with only redirections (`exec 2>&1`) keeps the shell.
+func execsProgram(command string) bool {
+	words := strings.Fields(command)
+	if len(words) == 0 || words[0] != "exec" {
+		return false
+	}
+	for i := 1; i < len(words); i++ {
+		m := redirection.FindStringSubmatch(words[i])
+		if m == nil {
+			return true
+		}
+		if m[3] == "" {
+			i++ // the target is the next word: `> /dev/null`
+		}
+	}
+	return false
 }
 
 // splitCommands splits a shell script at newlines, `;` and `&&` outside quotes.

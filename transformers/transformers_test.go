@@ -134,6 +134,11 @@ func TestSignalOnlyToAnAppAtPID1(t *testing.T) {
 	}{
 		{"image entrypoint", "containers: []", "name: tidb\n", true},
 		{"shared process namespace", "shareProcessNamespace: true\ncontainers: []", "name: tidb\n", false},
+		{"shared process namespace, YAML 1.1", "shareProcessNamespace: yes\ncontainers: []", "name: tidb\n", false},
+		{"quoted is not a boolean", "shareProcessNamespace: \"yes\"\ncontainers: []", "name: tidb\n", true},
+		{"exec with only a redirection", "containers: []", "name: tidb\ncommand: [sh, -c, 'exec 2>&1; /tidb-server']\n", false},
+		{"exec with only redirections, alone", "containers: []", "name: tidb\ncommand: [sh, -c, 'exec > /dev/stdout 2>&1']\n", false},
+		{"exec after redirections", "containers: []", "name: tidb\ncommand: [sh, -c, 'exec 2>&1 /tidb-server']\n", true},
 		{"sh -c without exec", "containers: []", "name: tidb\ncommand: [sh, -c, 'sleep 1; /tidb-server']\n", false},
 		{"bash -ec without exec", "containers: []", "name: tidb\ncommand: [/bin/bash]\nargs: [-ec, '/tidb-server']\n", false},
 		{"sh -c exec", "containers: []", "name: tidb\ncommand: [/bin/sh, -c, 'exec /tidb-server --store=tikv']\n", true},
@@ -152,6 +157,35 @@ func TestSignalOnlyToAnAppAtPID1(t *testing.T) {
 		warned := len(found) == 2 && found[1].Severity == Warning && strings.Contains(found[1].Message, "gets only the delay")
 		if !c.signals && (!warned || !strings.Contains(hook, "seconds: 10")) {
 			t.Errorf("%s: want the delay and a warning, got %+v\n%s", c.name, found, hook)
+		}
+	}
+}
+
+// TestShellAtPID1WithoutASignal: for a profile that relies on the kubelet's
+// own stop signal, a shell at PID 1 is warned about and the output is the same.
+func TestShellAtPID1WithoutASignal(t *testing.T) {
+	nodeProfile, _ := profiles.Get("node")
+	for _, c := range []struct {
+		name, container string
+		warns           bool
+	}{
+		{"sh -c without exec", "name: web\ncommand: [sh, -c, 'node server.js']\n", true},
+		{"sh -c exec", "name: web\ncommand: [sh, -c, 'exec node server.js']\n", false},
+		{"program", "name: web\ncommand: [node, server.js]\n", false},
+	} {
+		s := &Settings{Profile: nodeProfile, PreStopDelaySeconds: 5, DrainSeconds: 10, TerminationGracePeriodSeconds: 30, NativeSleep: true}
+		pod := &Pod{Spec: parse(t, "containers: []"), SpecPath: "spec",
+			Containers: []Container{{Node: parse(t, c.container), Path: "c", Name: "web", Image: "node:22"}}}
+		found, _ := (PreStop{}).Transform(pod, s)
+		warned := false
+		for _, f := range found {
+			warned = warned || f.Severity == Warning && strings.Contains(f.Message, "reaches the shell, not the application")
+		}
+		if warned != c.warns {
+			t.Errorf("%s: warned %v, want %v: %+v", c.name, warned, c.warns, found)
+		}
+		if hook := encode(t, pod.Containers[0].Node); !strings.Contains(hook, "seconds: 5") {
+			t.Errorf("%s: want the delay written as before:\n%s", c.name, hook)
 		}
 	}
 }

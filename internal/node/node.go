@@ -144,6 +144,26 @@ func Int(n *yaml.Node) (v int, ok bool) {
 	return parseYAML11Int(n.Value)
 }
 
+// Bool reads a boolean scalar as Kubernetes does: YAML 1.1, where `yes`,
+// `on` and `y` are true and `no`, `off` and `n` are false. ok is false for
+// anything else, a quoted "true" included.
+func Bool(n *yaml.Node) (v bool, ok bool) {
+	n = Resolve(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return false, false
+	}
+	if n.Tag != "!!bool" && (n.Style != 0 || (n.Tag != "" && n.Tag != "!!str")) {
+		return false, false
+	}
+	switch n.Value {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+		return true, true
+	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return false, true
+	}
+	return false, false
+}
+
 // yaml11Int is YAML 1.1's integer syntax (https://yaml.org/type/int.html).
 var yaml11Int = regexp.MustCompile(`^[-+]?(0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+)$`)
 

@@ -33,6 +33,21 @@ func TestIntReadsYAML11(t *testing.T) {
 	}
 }
 
+// TestBoolReadsYAML11: booleans read as Kubernetes' YAML reader reads them.
+func TestBoolReadsYAML11(t *testing.T) {
+	for in, want := range map[string]bool{"true": true, "True": true, "yes": true, "on": true, "ON": true, "y": true, "false": false, "no": false, "Off": false, "n": false, "!!bool true": true} {
+		got, ok := Bool(Get(parse(t, "v: "+in), "v"))
+		if !ok || got != want {
+			t.Errorf("%s: got %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{`"true"`, "'yes'", "1", "enabled", "!!str true", ""} {
+		if got, ok := Bool(Get(parse(t, "v: "+in), "v")); ok {
+			t.Errorf("%s: read as %v", in, got)
+		}
+	}
+}
+
 // TestGetFollowsAliasesAndMerges: a value through an alias or a merge key is
 // the user's; the mapping's own keys win over merged ones.
 func TestGetFollowsAliasesAndMerges(t *testing.T) {
