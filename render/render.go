@@ -557,6 +557,7 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	if len(pod.Containers) == 0 {
 		return entry, nil
 	}
+	entry.Findings = append(entry.Findings, undelayedPeers(w, pod.Containers, s)...)
 	w.blockStyleContainers()
 	w.unshare(pod.Containers)
 	for _, t := range transformers.Workload {
@@ -721,6 +722,33 @@ func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transfo
 		safe = append(safe, c)
 	}
 	return safe, notes
+}
+
+// undelayedPeers notes the pod's other serving containers (they declare a
+// port and have no preStop hook of their own): they get the stop signal at
+// once while the chosen ones wait and drain, so a proxy among the chosen
+// would send requests to a backend that is already stopping. graceful cannot
+// know whether one forwards to the other, so it only says so.
+func undelayedPeers(w *workload, chosen []transformers.Container, s *transformers.Settings) []transformers.Finding {
+	if s.PreStopDelaySeconds == 0 || w.isTidbCluster() {
+		return nil
+	}
+	var peers []transformers.Container
+	for _, c := range w.containers() {
+		if c.Name == transformers.IstioProxy || slices.ContainsFunc(chosen, func(k transformers.Container) bool { return k.Name == c.Name }) {
+			continue
+		}
+		ports := node.Get(c.Node, "ports")
+		if node.IsSeq(ports) && len(ports.Content) > 0 && node.IsNull(node.Lookup(c.Node, "lifecycle", "preStop")) {
+			peers = append(peers, c)
+		}
+	}
+	if len(peers) == 0 {
+		return nil
+	}
+	return []transformers.Finding{{Severity: transformers.Info, Field: w.podSpecPath + ".containers",
+		Message: fmt.Sprintf("the pod's other serving containers (%s) get no delay and stop at once, while %s is delayed %d s and then drains; if it forwards requests to them, give them a preStop sleep of at least %d s",
+			containerNames(peers), containerNames(chosen), s.PreStopDelaySeconds, s.PreStopDelaySeconds+s.DrainSeconds)}}
 }
 
 // servingContainers are the containers that declare a port, else the first;
