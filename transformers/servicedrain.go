@@ -55,6 +55,9 @@ var Providers = map[string]Provider{
 		Name:   "alibaba",
 		Enable: "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain", EnableValue: "on",
 		Timeout: "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain-timeout", Min: 10, Max: 900,
+		// An NLB is a Service of this class (CCM 2.5+); its server groups
+		// take the same connection-drain annotations as a CLB's.
+		Class: "alibabacloud.com/nlb",
 		Legacy: []string{"service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain",
 			"service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain-timeout"},
 	},

@@ -284,6 +284,7 @@ func TestProviderGuards(t *testing.T) {
 		{"aws", "", "service.k8s.aws/nlb", false, "--provider aws-lbc"},
 		{"aws-lbc", "", "", false, "cannot know that the AWS Load Balancer Controller manages it"},
 		{"alibaba", "", "example.com/lb", false, `"example.com/lb"`},
+		{"alibaba", "", "alibabacloud.com/nlb", true, ""},
 		{"alibaba", "service.beta.kubernetes.io/alicloud-loadbalancer-connection-drain: \"off\"", "", false, "legacy"},
 		{"alibaba", "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-connection-drain: \"off\"", "", false, "kept the user's"},
 	} {
