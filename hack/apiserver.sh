@@ -31,24 +31,8 @@ die() { log "error: $*"; exit 1; }
 
 need() { command -v "$1" >/dev/null || die "$1 is required (Debian package: $2)"; }
 
-# A TCP port on which nothing listens or lingers (per /proc/net/tcp*), and
-# which we have not handed out already. There is a small race with other
-# processes; start() retries with new ports if a process fails to come up.
-USED_PORTS=" "
-free_port() {
-  local used=" " port i _ local_addr
-  while read -r _ local_addr _; do
-    if [[ $local_addr == *:* ]]; then used+="$((16#${local_addr##*:})) "; fi
-  done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  for ((i = 0; i < 200; i++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-    [[ $used == *" $port "* || $USED_PORTS == *" $port "* ]] && continue
-    USED_PORTS+="$port "
-    echo "$port"
-    return
-  done
-  die "no free port found"
-}
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # kill PID if it is still the process we started (its command line mentions DIR).
 stop_pid() {

@@ -59,21 +59,8 @@ deps() {
   done
 }
 
-USED_PORTS=" "
-free_port() {
-  local used=" " port i _ local_addr
-  while read -r _ local_addr _; do
-    if [[ $local_addr == *:* ]]; then used+="$((16#${local_addr##*:})) "; fi
-  done < <(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null)
-  for ((i = 0; i < 200; i++)); do
-    port=$((20000 + (RANDOM * 32768 + RANDOM) % 10000))
-    [[ $used == *" $port "* || $USED_PORTS == *" $port "* ]] && continue
-    USED_PORTS+="$port "
-    echo "$port"
-    return
-  done
-  die "no free port found"
-}
+# shellcheck source=hack/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # stop_pid NAME: stop the process recorded in DIR/pids/NAME if its command
 # line still mentions DIR (a recycled PID is left alone).
@@ -291,10 +278,10 @@ EOF
   wait_for containerd 30 ctr_cmd version
 
   local p_kubelet p_healthz p_proxy_h p_proxy_m
-  p_kubelet="$(free_port)"
-  p_healthz="$(free_port)"
-  p_proxy_h="$(free_port)"
-  p_proxy_m="$(free_port)"
+  p_kubelet="$(free_port 10000)"
+  p_healthz="$(free_port 10000)"
+  p_proxy_h="$(free_port 10000)"
+  p_proxy_m="$(free_port 10000)"
 
   start kube-controller-manager "$kcm" --kubeconfig="$kubeconfig" \
     --bind-address=127.0.0.1 --secure-port=0 --leader-elect=false \
