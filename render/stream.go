@@ -50,7 +50,10 @@ type Ref struct {
 	// (a file, stdin, a ResourceList's items).
 	Index int
 	// Item is the 1-based position in a List's items, 0 for a plain document.
-	Item       int
+	Item int
+	// Line is the 1-based line of the object's first key in its input; 0
+	// where unknown.
+	Line       int
 	File       string
 	Source     string
 	APIVersion string

@@ -25,6 +25,9 @@ const (
 // user's value kept, or a problem. The stderr summary and the KRM results are
 // both made from findings.
 type Finding struct {
+	// Code is the finding's stable identifier, e.g. GS101: the same in the
+	// summary, KRM results, check's JSON and SARIF, and the docs.
+	Code     string
 	Severity Severity
 	// Changed is true when the document was modified.
 	Changed bool
