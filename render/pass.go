@@ -1,0 +1,266 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/transformers"
+	"go.yaml.in/yaml/v3"
+)
+
+// podSummary is what pass 2 needs to know of a profiled workload's pods.
+type podSummary struct {
+	namespace string
+	labels    map[string]string
+	// drainSeconds is the load balancer drain the workload wants, capped by
+	// how long its pods live.
+	drainSeconds int
+	profile      *profiles.Profile
+}
+
+// lbService is a load balancer Service waiting for pass 2. Its tree is kept
+// only inside a List (whose other items pass 1 may have changed); a Service
+// document is parsed again if it turns out to need annotations, so a stream
+// of thousands of Services is not held in memory.
+type lbService struct {
+	doc      *Document
+	ref      Ref
+	object   *yaml.Node // nil: parse doc again
+	selector map[string]string
+}
+
+// run is the state of one pass over a set of documents.
+type run struct {
+	*Renderer
+	report   Report
+	pods     []podSummary
+	services []lbService
+	// undrained are load balancer Services seen without --provider.
+	undrained []lbService
+	// keepNodes is false when documents are written as bytes: their trees are
+	// dropped once written; only Lists holding a load balancer Service wait
+	// for pass 2 (see lbService).
+	keepNodes bool
+	fragments map[string][]byte
+	strings   map[string]string
+	// workloads counts the workloads seen; profiled those a profile applied
+	// to; optedOut those an annotation or rule set to none.
+	workloads, profiled, optedOut int
+	// objects counts the objects read (documents and List items).
+	objects int
+}
+
+// process transforms the documents in place. Pass 1 handles workloads and
+// collects their pod labels; pass 2 adds drain annotations to the load
+// balancer Services that select them, wherever they stand in the stream.
+func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
+	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}, strings: map[string]string{}}
+	st.report.Documents = len(docs)
+	for i, d := range docs {
+		if !d.parsed {
+			if err := st.parse(docs, i); err != nil {
+				return nil, err
+			}
+		}
+		waits, err := st.document(d)
+		if err != nil {
+			return nil, err
+		}
+		if !waits {
+			if err := st.finish(d); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := st.drainServices(); err != nil {
+		return nil, err
+	}
+	for _, s := range st.services {
+		if err := st.finish(s.doc); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range docs {
+		if d.changed {
+			st.report.Changed++
+		}
+	}
+	st.runNotices()
+	st.undrainedNotice()
+	sort.SliceStable(st.report.Entries, func(i, j int) bool {
+		a, b := st.report.Entries[i].Ref, st.report.Entries[j].Ref
+		return a.order < b.order || a.order == b.order && a.Item < b.Item
+	})
+	return &st.report, nil
+}
+
+// parse reads docs[i], with the rest of its input when it has one.
+func (st *run) parse(docs []*Document, i int) error {
+	d := docs[i]
+	if d.src == nil {
+		return d.parse()
+	}
+	var next *Document
+	if i+1 < len(docs) && docs[i+1].src == d.src {
+		next = docs[i+1]
+	}
+	return d.src.parse(d, next)
+}
+
+// finish encodes a changed document and lets its tree go.
+func (st *run) finish(d *Document) error {
+	if d.changed && d.out == nil && !st.keepNodes {
+		if err := d.encode(st.fragments); err != nil {
+			return err
+		}
+	}
+	if !st.keepNodes {
+		d.Node = nil
+	}
+	return nil
+}
+
+// document runs pass 1 on every object of a document: the document itself, or
+// each item of a List. waits is true when a Service in it waits for pass 2.
+func (st *run) document(d *Document) (waits bool, err error) {
+	root := d.root()
+	if root == nil {
+		return false, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return false, &DocumentError{Ref: d.Ref, Err: fmt.Errorf("a document must be an object (a mapping), found a %s", kindName(root))}
+	}
+	setIdentity(&d.Ref, root)
+	items := node.Get(root, "items")
+	if strings.HasSuffix(d.Kind, "List") && node.IsSeq(items) {
+		for i, item := range items.Content {
+			ref := d.Ref
+			ref.Item = i + 1
+			if item.Kind != yaml.MappingNode {
+				return false, &DocumentError{Ref: ref, Err: fmt.Errorf("a List item must be an object, found a %s", kindName(item))}
+			}
+			setIdentity(&ref, item)
+			w, err := st.object(d, ref, item)
+			if err != nil {
+				return false, err
+			}
+			waits = waits || w
+		}
+		return waits, nil
+	}
+	return st.object(d, d.Ref, root)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "sequence"
+	case yaml.ScalarNode:
+		return "scalar"
+	}
+	return "alias"
+}
+
+// checkObject rejects what no API server would take as an object.
+func checkObject(ref Ref, object *yaml.Node) error {
+	for _, field := range []string{"metadata", "spec"} {
+		if v := node.Get(object, field); !node.IsNull(v) && !node.IsMap(v) {
+			return &DocumentError{Ref: ref, Field: field, Err: fmt.Errorf("expected a mapping")}
+		}
+	}
+	return nil
+}
+
+func setIdentity(ref *Ref, object *yaml.Node) {
+	ref.APIVersion = node.GetStr(object, "apiVersion")
+	ref.Kind = node.GetStr(object, "kind")
+	meta := node.Get(object, "metadata")
+	ref.Name = node.GetStr(meta, "name")
+	ref.Namespace = node.GetStr(meta, "namespace")
+}
+
+func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err error) {
+	if err := checkObject(ref, object); err != nil {
+		return false, err
+	}
+	st.objects++
+	if ref.Kind == "Service" {
+		return st.service(d, ref, object), nil
+	}
+	annotation := node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation)
+	explicit := annotation != nil || st.ruleNamesKind(ref.Kind)
+	w, err := findWorkload(ref, object, explicit)
+	if w == nil || err != nil {
+		return false, err
+	}
+	st.workloads++
+	guard, pods := d.sharedGuard(), len(st.pods)
+	entry, err := st.workload(w)
+	if err != nil {
+		return false, err
+	}
+	if guard.check(entry, w.podSpecPath) {
+		st.pods = st.pods[:pods] // left unchanged: its pods drain as they did
+	}
+	if found := w.unknownAnnotations(); len(found) > 0 {
+		if entry == nil {
+			entry = &Entry{Ref: w.ref, Decision: "no profile"}
+		}
+		entry.Findings = append(found, entry.Findings...)
+	}
+	if entry != nil {
+		st.record(d, *entry)
+	}
+	return false, nil
+}
+
+func (st *run) ruleNamesKind(kind string) bool {
+	for _, r := range st.rules {
+		if contains(r.Match.Kinds, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st *run) record(d *Document, e Entry) {
+	for i := range e.Findings {
+		f := &e.Findings[i]
+		d.changed = d.changed || f.Changed
+		// A stream of similar workloads repeats the same texts thousands of
+		// times: the report keeps one copy of each.
+		f.Field, f.Message = st.intern(f.Field), st.intern(f.Message)
+		f.Current, f.Proposed = st.intern(f.Current), st.intern(f.Proposed)
+	}
+	e.Decision = st.intern(e.Decision)
+	st.report.Entries = append(st.report.Entries, e)
+}
+
+func (st *run) intern(s string) string {
+	if v, ok := st.strings[s]; ok {
+		return v
+	}
+	st.strings[s] = s
+	return s
+}
+
+// runNotices says what the run as a whole did not do.
+func (st *run) runNotices() {
+	rep := &st.report
+	switch {
+	case st.objects == 0:
+		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
+	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
+		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		if st.auto {
+			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		}
+		if st.workloads == 0 {
+			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
+		}
+		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Warning, Message: msg})
+	}
+}

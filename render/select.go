@@ -1,0 +1,141 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/transformers"
+)
+
+// decision is the profile a workload gets, and why.
+type decision struct {
+	profile *profiles.Profile
+	rule    *Rule
+	reason  string
+	// optedOut: an annotation or rule said none.
+	optedOut bool
+	// note says what the user can do about a workload left alone.
+	note string
+}
+
+// decide picks the profile: the workload's annotation, then the first rule
+// that matches, then the default profile.
+func (st *run) decide(w *workload) (decision, error) {
+	if annotation, field := w.annotation(ProfileAnnotation); annotation != nil {
+		name := node.Str(annotation)
+		reason := "annotation " + ProfileAnnotation
+		if !strings.HasPrefix(field, "metadata.") {
+			reason += " on the pod template"
+		}
+		if name == profiles.None {
+			return decision{reason: reason, optedOut: true}, nil
+		}
+		if name == profiles.Auto {
+			named := ""
+			if !w.isTidbCluster() {
+				named = node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation)
+			}
+			return st.autoProfile(w, reason+": auto", splitList(named)), nil
+		}
+		p, err := st.catalog.Lookup(name)
+		if err != nil {
+			return decision{}, &DocumentError{Ref: w.ref, Field: field, Err: err}
+		}
+		return decision{profile: p, reason: reason}, nil
+	}
+	for i := range st.rules {
+		rule := &st.rules[i]
+		if !rule.Match.matches(w) {
+			continue
+		}
+		reason := fmt.Sprintf("rule %d", i+1)
+		if rule.Profile == profiles.None {
+			return decision{reason: reason, optedOut: true}, nil
+		}
+		if rule.Profile == profiles.Auto {
+			d := st.autoProfile(w, reason+": auto", splitList(rule.Container))
+			d.rule = rule // its numbers and container still apply
+			return d, nil
+		}
+		p, _ := st.catalog.Get(rule.Profile) // validated with the config
+		return decision{profile: p, rule: rule, reason: reason}, nil
+	}
+	if st.defaultProfile == nil && !st.auto {
+		return decision{}, nil
+	}
+	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
+		return decision{reason: "a Helm hook (" + helmHookAnnotation + ": " + hook + ")",
+			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
+	}
+	if st.auto {
+		return st.autoProfile(w, "--profile auto", nil), nil
+	}
+	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
+}
+
+// autoProfile picks the profile whose image patterns fit the workload's
+// containers. Where containers fit different profiles, the one of the
+// containers that serve traffic wins; a workload no profile fits, or one
+// that stays ambiguous, is left alone with a note: a wrong profile's signal
+// can kill another program, and generic-http is not a guess worth making.
+// Where containers are named (a rule's container, graceful.dev/container),
+// only their own images count: the profile goes on them.
+func (st *run) autoProfile(w *workload, reason string, named []string) decision {
+	if w.isTidbCluster() {
+		p, _ := st.catalog.Get("tidb")
+		return decision{profile: p, reason: reason + ": a TidbCluster"}
+	}
+	all := w.containers()
+	if len(named) > 0 {
+		all = slices.DeleteFunc(slices.Clone(all), func(c transformers.Container) bool { return !slices.Contains(named, c.Name) })
+		if len(all) == 0 {
+			return decision{reason: reason + ": no container named " + strings.Join(quoteAll(named), ", "),
+				note: fmt.Sprintf("left alone: no container named %s; the containers are %s", strings.Join(quoteAll(named), ", "), containerNames(w.containers()))}
+		}
+	}
+	fits := func(cs []transformers.Container) (names []string, byName map[string]*profiles.Profile, why []string) {
+		byName = map[string]*profiles.Profile{}
+		for _, c := range cs {
+			for _, p := range st.catalog.FittingImage(c.Image) {
+				if byName[p.Name] == nil {
+					names = append(names, p.Name)
+				}
+				byName[p.Name] = p
+				why = append(why, fmt.Sprintf("image %s fits %s", c.Image, p.Name))
+			}
+		}
+		return names, byName, why
+	}
+	names, byName, why := fits(all)
+	switch len(names) {
+	case 0:
+		images := "the images "
+		if len(named) > 0 {
+			images = "the named containers' images "
+		}
+		return decision{reason: reason + ": no profile fits " + images + containerImages(all),
+			note: fmt.Sprintf("left alone; if a profile fits, name it with the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)}
+	case 1:
+		return decision{profile: byName[names[0]], reason: reason + ": " + strings.Join(why, ", ")}
+	}
+	if len(named) > 0 {
+		return decision{reason: reason + ": the named containers fit " + strings.Join(names, " and "),
+			note: fmt.Sprintf("left alone: the named containers fit different profiles (%s); name one profile with the annotation %s: NAME", strings.Join(why, ", "), ProfileAnnotation)}
+	}
+	// The serving container's profile wins, unless another container fits a
+	// profile that needs a delay too (php-fpm behind nginx): that one would
+	// stop while the server still takes requests for it.
+	serving, servingByName, servingWhy := fits(servingContainers(all))
+	if len(serving) == 1 {
+		others := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == serving[0] })
+		delayed := slices.ContainsFunc(others, func(n string) bool { return byName[n].PreStopDelaySeconds > 0 })
+		if !delayed {
+			return decision{profile: servingByName[serving[0]], reason: reason + ": " + strings.Join(servingWhy, ", ") + ", the container that serves traffic; others fit " + strings.Join(others, ", ")}
+		}
+	}
+	return decision{reason: reason + ": containers fit " + strings.Join(names, " and "),
+		note: fmt.Sprintf("left alone: the containers fit several profiles (%s), and one profile's delay on one container would let the other stop under it; choose with the annotation %s: NAME and %s: NAME", strings.Join(why, ", "), ProfileAnnotation, ContainerAnnotation)}
+}
