@@ -56,7 +56,7 @@ func (w *workload) unknownAnnotations() []transformers.Finding {
 			} else {
 				msg += fmt.Sprintf(" (graceful reads %s)", strings.Join(knownAnnotations, " and "))
 			}
-			out = append(out, transformers.Finding{Severity: transformers.Warning, Field: path + ".annotations", Message: msg})
+			out = append(out, transformers.Finding{Code: transformers.CodeUnknownAnnotation, Severity: transformers.Warning, Field: path + ".annotations", Message: msg})
 		}
 	}
 	check(node.Get(w.object, "metadata"), "metadata")

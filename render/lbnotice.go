@@ -47,6 +47,6 @@ func (st *run) undrainedNotice() {
 		}
 		what = fmt.Sprintf("%d load balancer Services (%s) select profiled workloads but are not drained", len(names), strings.Join(shown, ", "))
 	}
-	st.report.Notices = append(st.report.Notices, transformers.Finding{Severity: transformers.Info,
+	st.report.Notices = append(st.report.Notices, transformers.Finding{Code: transformers.CodeUndrainedService, Severity: transformers.Info,
 		Message: what + ": pass --provider (" + strings.Join(transformers.ProviderNames(), ", ") + ") or spec.provider to set the cloud's drain annotations"})
 }

@@ -252,15 +252,74 @@ func (st *run) runNotices() {
 	rep := &st.report
 	switch {
 	case st.objects == 0:
-		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Info, Message: "no documents in the input"})
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
 	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
 		if st.auto {
 			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
 		}
+		code := transformers.CodeNoProfile
 		if st.workloads == 0 {
 			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
+			code = transformers.CodeNoWorkloads
 		}
-		rep.Notices = append(rep.Notices, transformers.Finding{Severity: transformers.Warning, Message: msg})
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: code, Severity: transformers.Warning, Message: msg})
 	}
+}
+
+// service records a load balancer Service for pass 2; waits is true when
+// its tree must be kept for it.
+func (st *run) service(d *Document, ref Ref, object *yaml.Node) (waits bool) {
+	if st.lbDrain == nil {
+		st.noteUndrained(ref, object)
+		return false
+	}
+	selector, skipped := loadBalancerSelector(ref, object)
+	if skipped != nil {
+		st.record(d, *skipped)
+	}
+	if selector == nil {
+		return false
+	}
+	svc := lbService{doc: d, ref: ref, selector: selector}
+	waits = ref.Item > 0 || st.keepNodes
+	if waits {
+		svc.object = object
+	}
+	st.services = append(st.services, svc)
+	return waits
+}
+
+// drainServices is pass 2: each load balancer Service that selects profiled
+// pods in its namespace gets the drain annotations, with a timeout that fits
+// the shortest-lived of those pods. A Service document is parsed again here,
+// and written as soon as it is done.
+func (st *run) drainServices() error {
+	join := newPodIndex(st.pods)
+	for _, svc := range st.services {
+		timeout, skipped := joinService(join, svc)
+		if skipped != nil {
+			st.record(svc.doc, *skipped)
+			continue
+		}
+		if svc.object == nil {
+			if err := svc.doc.parse(); err != nil {
+				return err
+			}
+			svc.object = svc.doc.root()
+		}
+		entry, err := st.drainService(svc, timeout)
+		if err != nil {
+			return err
+		}
+		if len(entry.Findings) > 0 {
+			st.record(svc.doc, *entry)
+		}
+		if svc.ref.Item == 0 {
+			if err := st.finish(svc.doc); err != nil { // written now: its tree goes
+				return err
+			}
+		}
+	}
+	return nil
 }

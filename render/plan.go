@@ -3,109 +3,140 @@ package render
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
-// workload runs the transformers on a workload and records what its pods need
-// from a load balancer.
-func (st *run) workload(w *workload) (*Entry, error) {
-	dec, err := st.decide(w)
-	if err != nil {
-		return nil, err
-	}
-	entry := &Entry{Ref: w.ref}
-	if dec.optedOut {
-		st.optedOut++
-	}
-	if dec.profile == nil {
-		if dec.reason == "" {
-			return nil, nil
-		}
-		entry.Decision = "skipped: " + dec.reason
-		if dec.note != "" {
-			entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Info, Message: dec.note})
-		}
-		return entry, nil
-	}
-	st.profiled++
-	entry.Decision = dec.profile.Name + " (" + dec.reason + ")"
-	if w.isTidbCluster() && dec.profile.Name != "tidb" {
-		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Warning, Field: w.podSpecPath,
-			Message: fmt.Sprintf("a TidbCluster takes only the tidb profile, not %s; left unchanged", dec.profile.Name)})
-		return entry, nil
-	}
-	s := st.settings(dec.profile, dec.rule)
-	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
-		StopSignalField: !w.isTidbCluster(), Batch: w.batch}
-	var notes []transformers.Finding
-	if err := w.checkDuplicates(); err != nil {
-		return nil, err
-	}
-	pod.Containers, notes = chooseContainers(w, dec.profile, dec.rule)
-	entry.Findings = append(entry.Findings, notes...)
-	pod.Containers, notes = safeContainers(pod.Containers, dec.profile)
-	entry.Findings = append(entry.Findings, notes...)
-	if len(pod.Containers) > 0 {
-		entry.Decision += ", containers " + containerNames(pod.Containers)
-	}
-	if len(pod.Containers) == 0 {
-		return entry, nil
-	}
-	entry.Findings = append(entry.Findings, undelayedPeers(w, pod.Containers, s)...)
-	w.blockStyleContainers()
-	w.unshare(pod.Containers)
-	for _, t := range transformers.Workload {
-		found, err := t.Transform(pod, s)
-		if err != nil {
-			return nil, &DocumentError{Ref: w.ref, Err: err}
-		}
-		entry.Findings = append(entry.Findings, found...)
-	}
-	for _, n := range dec.profile.Notes {
-		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Info,
-			Message: "the " + dec.profile.Name + " profile: " + n})
-	}
-	// Connections cannot outlive the pod, and a shorter drain cuts requests
-	// the pod is still finishing: the pod's grace period, unless a rule says.
-	drainSeconds := transformers.GraceSeconds(pod)
-	if s.ServiceDrainSeconds > 0 {
-		drainSeconds = s.ServiceDrainSeconds
-	}
-	if w.isTidbCluster() {
-		found, err := st.drainTidbService(w, drainSeconds)
-		if err != nil {
-			return nil, err
-		}
-		entry.Findings = append(entry.Findings, found...)
-	}
-	if labels := w.podLabels(); len(labels) > 0 {
-		st.pods = append(st.pods, podSummary{namespace: w.ref.Namespace, labels: labels,
-			drainSeconds: drainSeconds, profile: dec.profile})
-	}
-	return entry, nil
+// Plan is what render decided for one workload: its profile and where that
+// came from, the numbers resolved from the profile and the rules with the
+// source of each, and the containers the profile goes on with the reason.
+// It is made before anything changes, and is what the transformers apply;
+// once they ran, Drain, Grace and LoadBalancerDrain hold what the pod ends
+// up with. graceful explain reads it from Report.Entries[i].Plan.
+type Plan struct {
+	// Profile is the profile's name; "" when none applies.
+	Profile string
+	// Source says where the profile came from: "annotation graceful.dev/profile",
+	// "rule 2", "--profile", "--profile auto: image nginx:1.27 fits nginx".
+	// Without a profile it says why none applies (an opt-out, a Helm hook).
+	Source string
+	// OptedOut: an annotation or rule said none.
+	OptedOut bool
+	// PreStopDelay is the wait before the stop signal, while endpoints and
+	// load balancers let the pod go.
+	PreStopDelay Setting
+	// Drain is how long the application takes to finish its work after the
+	// stop signal; a drain time the user set in the container wins (Source
+	// SourceContainer).
+	Drain Setting
+	// Grace is terminationGracePeriodSeconds; a longer one in the manifest is
+	// kept (Source SourceManifest).
+	Grace Setting
+	// StopSignal is the signal that starts the application's drain, and
+	// StopSignalBy what sends it: SignalByHook, SignalByField or SignalByKubelet.
+	StopSignal, StopSignalBy string
+	// LoadBalancerDrain is how long a load balancer keeps the connections of
+	// a deregistered pod: the grace period unless a rule says. A profile that
+	// takes no load balancer drain (profiles.Profile.NoLoadBalancerDrain)
+	// gets none on its Services; a Service gets it only with --provider.
+	LoadBalancerDrain Setting
+	// Containers are the containers the profile applies to, each with the reason.
+	Containers []PlannedContainer
+
+	profile  *profiles.Profile
+	settings *transformers.Settings
+	pod      *transformers.Pod
 }
 
-// drainTidbService annotates the load balancer tidb-operator makes from
-// spec.tidb.service: the operator copies its annotations to the Service.
-func (st *run) drainTidbService(w *workload, drainSeconds int) ([]transformers.Finding, error) {
-	svc := node.Get(w.podSpec, "service")
-	if len(st.drain.Providers) == 0 || node.GetStr(svc, "type") != "LoadBalancer" {
-		return nil, nil
+// Setting is one resolved number and where it came from.
+type Setting struct {
+	Seconds int
+	// Source is SourceProfile, a rule ("rule 2"), SourceBudget,
+	// SourceContainer, SourceManifest or SourceGracePeriod.
+	Source string
+}
+
+// Where a Plan's numbers come from.
+const (
+	// SourceProfile: the plan's profile.
+	SourceProfile = "profile"
+	// SourceBudget: the delay plus the drain plus the profile's headroom.
+	SourceBudget = "budget"
+	// SourceContainer: a drain time the user set in the container (an env
+	// var, a command-line flag).
+	SourceContainer = "container"
+	// SourceManifest: the manifest's own value, longer than the plan's, kept.
+	SourceManifest = "manifest"
+	// SourceGracePeriod: the pod's grace period.
+	SourceGracePeriod = "grace period"
+)
+
+// How a Plan's stop signal reaches the application.
+const (
+	// SignalByHook: the preStop hook sends it to PID 1 after the delay.
+	SignalByHook = "preStop hook"
+	// SignalByField: lifecycle.stopSignal, sent by the container runtime (--stop-signal-field).
+	SignalByField = "lifecycle.stopSignal"
+	// SignalByKubelet: the kubelet's stop after the hook (SIGTERM, or the image's STOPSIGNAL).
+	SignalByKubelet = "kubelet"
+)
+
+// PlannedContainer is a container the profile applies to.
+type PlannedContainer struct {
+	Name  string
+	Path  string
+	Image string
+	// Reason says why it was chosen, e.g. "named by the rule's container".
+	Reason string
+}
+
+// applies reports whether the transformers have anything to work on.
+func (p *Plan) applies() bool { return p.pod != nil && len(p.pod.Containers) > 0 }
+
+// plan is the second stage: it resolves the selected profile with the rule's
+// overrides and the run's options, and chooses the containers. It changes
+// nothing; its findings say what it left out and why.
+func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, error) {
+	p := sel.profile
+	plan := &Plan{Profile: p.Name, Source: sel.reason, profile: p}
+	if sec := w.section; sec != nil && len(sec.profiles) > 0 && !slices.Contains(sec.profiles, p.Name) {
+		return plan, []transformers.Finding{{Code: transformers.CodeKindProfile, Severity: transformers.Warning, Field: w.podSpecPath,
+			Message: fmt.Sprintf("a %s takes only the %s profile, not %s; left unchanged", w.ref.Kind, strings.Join(sec.profiles, " or "), p.Name)}}, nil
 	}
-	found, err := st.drain.Transform(svc, w.podSpecPath+".service", node.GetStr(svc, "loadBalancerClass"), drainSeconds)
-	if err != nil {
-		return nil, &DocumentError{Ref: w.ref, Err: err}
+	s := st.settings(p, sel)
+	plan.settings = s
+	plan.resolve(s, sel)
+	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
+		StopSignalField: w.section == nil, Batch: w.batch}
+	plan.StopSignal, plan.StopSignalBy = p.StopSignal, SignalByKubelet
+	switch {
+	case s.UsesStopSignalField(pod):
+		plan.StopSignalBy = SignalByField
+	case p.SignalPID1:
+		plan.StopSignalBy = SignalByHook
 	}
-	return found, nil
+	if err := w.checkDuplicates(); err != nil {
+		return nil, nil, err
+	}
+	var findings, notes []transformers.Finding
+	var reason string
+	pod.Containers, reason, findings = chooseContainers(w, p, sel.rule)
+	pod.Containers, notes = safeContainers(pod.Containers, p)
+	findings = append(findings, notes...)
+	plan.pod = pod
+	for _, c := range pod.Containers {
+		plan.Containers = append(plan.Containers, PlannedContainer{Name: c.Name, Path: c.Path, Image: c.Image, Reason: reason})
+	}
+	if len(pod.Containers) > 0 {
+		findings = append(findings, undelayedPeers(w, pod.Containers, s)...)
+	}
+	return plan, findings, nil
 }
 
 // settings resolves a profile with a rule's overrides and the run's options.
-func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings {
+func (st *run) settings(p *profiles.Profile, sel selection) *transformers.Settings {
 	s := &transformers.Settings{
 		Profile:                       p,
 		PreStopDelaySeconds:           p.PreStopDelaySeconds,
@@ -115,6 +146,7 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 		NativeSleep:                   st.kube.AtLeast(1, 30),
 		StopSignalField:               st.stopSignalField,
 	}
+	rule := sel.rule
 	if rule == nil {
 		return s
 	}
@@ -128,10 +160,8 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	set(&s.TerminationGracePeriodSeconds, rule.TerminationGracePeriodSeconds)
 	set(&s.ServiceDrainSeconds, rule.ServiceDrainSeconds)
 	s.GraceFromUser = rule.TerminationGracePeriodSeconds != nil
-	for i := range st.rules {
-		if &st.rules[i] == rule {
-			s.GraceSource = fmt.Sprintf("rule %d's terminationGracePeriodSeconds", i+1)
-		}
+	if s.GraceFromUser {
+		s.GraceSource = st.ruleNames[sel.ruleIndex-1] + "'s terminationGracePeriodSeconds"
 	}
 	// Where graceful writes the application's drain time, a rule that sets
 	// the grace period but not the drain gives it what the delay and the
@@ -147,157 +177,55 @@ func (st *run) settings(p *profiles.Profile, rule *Rule) *transformers.Settings 
 	return s
 }
 
-// chooseContainers picks the containers a profile applies to: those a rule
-// or the workload's graceful.dev/container annotation names; else those whose
-// image fits the profile. A profile whose hook signals PID 1 stops there: a
-// signal meant for nginx kills a Go program. The others fall back to the
-// containers that serve traffic (declare a port), else the first.
-func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transformers.Container, []transformers.Finding) {
-	all := w.containers()
-	if len(all) == 0 {
-		return nil, nil
-	}
-	field := w.podSpecPath + ".containers"
-	names, source := []string(nil), ""
-	if rule != nil && rule.Container != "" {
-		names, source = splitList(rule.Container), "the rule's container"
-	} else if v, _ := w.annotation(ContainerAnnotation); node.Str(v) != "" && !w.isTidbCluster() {
-		v := node.Str(v)
-		names, source = splitList(v), "annotation "+ContainerAnnotation
-	}
-	if len(names) > 0 {
-		var named []transformers.Container
-		var missing []string
-		for _, n := range names {
-			i := slices.IndexFunc(all, func(c transformers.Container) bool { return c.Name == n })
-			if i < 0 {
-				missing = append(missing, n)
-				continue
-			}
-			named = append(named, all[i])
+// resolve records the settings' numbers in the plan, each with its source.
+func (plan *Plan) resolve(s *transformers.Settings, sel selection) {
+	source := func(ruleSets *int) string {
+		if ruleSets != nil {
+			return sel.reason
 		}
-		if len(missing) > 0 {
-			return nil, []transformers.Finding{{Severity: transformers.Warning, Field: field,
-				Message: fmt.Sprintf("left unchanged: no container named %s (%s); the containers are %s",
-					strings.Join(quoteAll(missing), ", "), source, containerNames(all))}}
-		}
-		return named, nil
+		return SourceProfile
 	}
-	var fit []transformers.Container
-	for _, c := range all {
-		if w.isTidbCluster() || p.FitsImage(c.Image) {
-			fit = append(fit, c)
-		}
+	var r Rule
+	if sel.rule != nil {
+		r = *sel.rule
 	}
-	if len(fit) > 0 {
-		return fit, nil
+	plan.PreStopDelay = Setting{s.PreStopDelaySeconds, source(r.PreStopDelaySeconds)}
+	plan.Drain = Setting{s.DrainSeconds, source(r.DrainSeconds)}
+	if r.DrainSeconds == nil && s.DrainSeconds != sel.profile.DrainSeconds {
+		plan.Drain.Source = SourceBudget // what the rule's grace period leaves
 	}
-	if p.SignalPID1 {
-		return nil, []transformers.Finding{{Severity: transformers.Warning, Field: field,
-			Message: fmt.Sprintf("left unchanged: no container image fits the %s profile (images %s; here %s), and its hook sends %s to PID 1, which would stop another program abruptly. "+
-				"If one of them runs %s, name it: annotation %s: NAME on the workload, or container: NAME in a rule",
-				p.Name, strings.Join(p.Images, ", "), containerImages(all), p.StopSignal, p.Name, ContainerAnnotation)}}
+	plan.Grace = graceWanted(s, source(r.TerminationGracePeriodSeconds))
+	plan.LoadBalancerDrain = Setting{0, SourceGracePeriod}
+	if r.ServiceDrainSeconds != nil && *r.ServiceDrainSeconds > 0 {
+		plan.LoadBalancerDrain = Setting{*r.ServiceDrainSeconds, sel.reason}
 	}
-	if len(p.Images) == 0 {
-		return servingContainers(all), nil
-	}
-	chosen := servingContainers(all)
-	return chosen, []transformers.Finding{{Severity: transformers.Info, Field: field,
-		Message: fmt.Sprintf("no container image fits the %s profile (images %s); applied to %s, which %s; name others with annotation %s: NAME or a rule's container:",
-			p.Name, strings.Join(p.Images, ", "), containerNames(chosen), servingReason(all, chosen), ContainerAnnotation)}}
 }
 
-// safeContainers drops the containers the profile cannot be made safe for
-// from their manifest alone (node under npm), saying what to change.
-func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transformers.Container, []transformers.Finding) {
-	var safe []transformers.Container
-	var notes []transformers.Finding
-	for _, c := range cs {
-		if why := p.Unsafe(transformers.ContainerArgv(c), transformers.ContainerEnv(c)); why != "" {
-			notes = append(notes, transformers.Finding{Severity: transformers.Warning, Field: c.Path,
-				Message: fmt.Sprintf("container %q left unchanged: %s", c.Name, why)})
-			continue
-		}
-		safe = append(safe, c)
+// graceWanted is the grace period the GracePeriod transformer writes unless
+// the manifest has a longer one: the budget, unless a rule set it.
+func graceWanted(s *transformers.Settings, source string) Setting {
+	need := s.PreStopDelaySeconds + s.DrainSeconds + s.Profile.HeadroomSeconds
+	if !s.GraceFromUser && s.TerminationGracePeriodSeconds < need {
+		return Setting{need, SourceBudget}
 	}
-	return safe, notes
+	return Setting{s.TerminationGracePeriodSeconds, source}
 }
 
-// undelayedPeers notes the pod's other serving containers (they declare a
-// port and have no preStop hook of their own): they get the stop signal at
-// once while the chosen ones wait and drain, so a proxy among the chosen
-// would send requests to a backend that is already stopping. graceful cannot
-// know whether one forwards to the other, so it only says so.
-func undelayedPeers(w *workload, chosen []transformers.Container, s *transformers.Settings) []transformers.Finding {
-	if s.PreStopDelaySeconds == 0 || w.isTidbCluster() {
-		return nil
+// settle records, after the transformers ran, what the pod ended up with:
+// the user's own drain time, a longer grace period kept, and the load
+// balancer drain that follows from it.
+func (plan *Plan) settle() {
+	s := plan.settings
+	if s.DrainSeconds != plan.Drain.Seconds {
+		plan.Drain = Setting{s.DrainSeconds, SourceContainer}
+		plan.Grace = graceWanted(s, plan.Grace.Source)
 	}
-	var peers []transformers.Container
-	for _, c := range w.containers() {
-		if c.Name == transformers.IstioProxy || slices.ContainsFunc(chosen, func(k transformers.Container) bool { return k.Name == c.Name }) {
-			continue
-		}
-		ports := node.Get(c.Node, "ports")
-		if node.IsSeq(ports) && len(ports.Content) > 0 && node.IsNull(node.Lookup(c.Node, "lifecycle", "preStop")) {
-			peers = append(peers, c)
-		}
+	if final := transformers.GraceSeconds(plan.pod); final != plan.Grace.Seconds {
+		plan.Grace = Setting{final, SourceManifest}
 	}
-	if len(peers) == 0 {
-		return nil
+	// Connections cannot outlive the pod, and a shorter drain cuts requests
+	// the pod is still finishing: the pod's grace period, unless a rule says.
+	if plan.LoadBalancerDrain.Source == SourceGracePeriod {
+		plan.LoadBalancerDrain.Seconds = plan.Grace.Seconds
 	}
-	return []transformers.Finding{{Severity: transformers.Info, Field: w.podSpecPath + ".containers",
-		Message: fmt.Sprintf("the pod's other serving containers (%s) get no delay and stop at once, while %s is delayed %d s and then drains; if it forwards requests to them, give them a preStop sleep of at least %d s",
-			containerNames(peers), containerNames(chosen), s.PreStopDelaySeconds, s.PreStopDelaySeconds+s.DrainSeconds)}}
-}
-
-// servingContainers are the containers that declare a port, else the first;
-// never an injected Istio proxy.
-func servingContainers(all []transformers.Container) []transformers.Container {
-	if i := slices.IndexFunc(all, func(c transformers.Container) bool { return c.Name == transformers.IstioProxy }); i >= 0 && len(all) > 1 {
-		all = slices.Delete(slices.Clone(all), i, i+1)
-	}
-	var out []transformers.Container
-	for _, c := range all {
-		if ports := node.Get(c.Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
-			out = append(out, c)
-		}
-	}
-	if len(out) == 0 {
-		return all[:1]
-	}
-	return out
-}
-
-func servingReason(all, chosen []transformers.Container) string {
-	if ports := node.Get(chosen[0].Node, "ports"); node.IsSeq(ports) && len(ports.Content) > 0 {
-		return "serve traffic (declare a containerPort)"
-	}
-	return "is the first, as none declares a containerPort"
-}
-
-func containerNames(cs []transformers.Container) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = strconv.Quote(c.Name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func containerImages(cs []transformers.Container) string {
-	images := make([]string, len(cs))
-	for i, c := range cs {
-		images[i] = c.Image
-		if images[i] == "" {
-			images[i] = "(no image)"
-		}
-	}
-	return strings.Join(images, ", ")
-}
-
-func quoteAll(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = strconv.Quote(s)
-	}
-	return out
 }

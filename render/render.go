@@ -45,11 +45,14 @@ type Options struct {
 // can be used for any number of runs.
 type Renderer struct {
 	// catalog is where every profile is looked up: the built-ins by default.
-	catalog         Catalog
-	defaultProfile  *profiles.Profile
-	rules           []Rule
-	kube            KubeVersion
-	drain           transformers.ServiceDrain
+	catalog        Catalog
+	defaultProfile *profiles.Profile
+	rules          []Rule
+	kube           KubeVersion
+	// lbDrain annotates load balancer Services; nil without --provider.
+	lbDrain transformers.ServiceTransformer
+	// ruleNames are "rule 1", "rule 2"...: how reasons name the rules.
+	ruleNames       []string
 	stopSignalField bool
 	replacePreStop  bool
 	strict          bool
@@ -84,8 +87,15 @@ func New(opts Options) (*Renderer, error) {
 	if len(providers) == 0 {
 		providers = splitList(cfg.Spec.Provider)
 	}
-	if r.drain.Providers, err = parseProviders(providers); err != nil {
+	drain, err := parseProviders(providers)
+	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
+	}
+	if len(drain) > 0 {
+		r.lbDrain = transformers.ServiceDrain{Providers: drain}
+	}
+	for i := range r.rules {
+		r.ruleNames = append(r.ruleNames, "rule "+strconv.Itoa(i+1))
 	}
 	if r.stopSignalField && !r.kube.AtLeast(1, 33) {
 		return nil, fmt.Errorf("--stop-signal-field: lifecycle.stopSignal needs Kubernetes 1.33 or later, the target is %s (--kube-version)", r.kube)
@@ -140,5 +150,10 @@ type Entry struct {
 	Ref Ref
 	// Decision says which profile applies and why, e.g. "nginx (rule 1)".
 	Decision string
+	// Profile is the name of the profile applied to a workload, "" for none.
+	Profile string
+	// Plan is what render decided for a workload; nil for other objects
+	// (Services) and for a workload only warned about.
+	Plan     *Plan
 	Findings []transformers.Finding
 }

@@ -136,7 +136,7 @@ func (g *sharedGuard) check(entry *Entry, field string) bool {
 			kept = append(kept, f)
 		}
 	}
-	entry.Findings = append(kept, transformers.Finding{Severity: transformers.Warning, Field: field,
+	entry.Findings = append(kept, transformers.Finding{Code: transformers.CodeSharedAnchor, Severity: transformers.Warning, Field: field,
 		Message: problem + "; left unchanged (write the value out in place of the alias to let graceful edit it)"})
 	return true
 }

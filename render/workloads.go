@@ -12,10 +12,30 @@ import (
 
 // workloadKind is where a kind keeps its pod template (the node with
 // metadata and spec; an empty path is the object itself), and whether its
-// pods run to completion rather than serve.
+// pods run to completion rather than serve. An operator's CR that holds one
+// container's fields instead of a pod template (TidbCluster) says where, and
+// what the operator copies onto the pods and Services it makes.
 type workloadKind struct {
 	templatePath []string
 	batch        bool
+	// section is the part of an operator's CR that holds one container's
+	// fields and the pod's grace period; set, it replaces the template.
+	section *operatorSection
+}
+
+// operatorSection is where an operator's CR describes its pods: one
+// container, the profiles that fit it, and the load balancer it makes.
+type operatorSection struct {
+	path []string
+	// container is the container's name; its image is the first of images set.
+	container string
+	images    []string
+	// profiles are the only profiles the operator's program takes; auto picks the first.
+	profiles []string
+	// service, when set, is the part of the section the operator turns into
+	// a Service, copying its annotations: the load balancer drain goes there.
+	service string
+	// The operator copies lifecycle.preStop but not lifecycle.stopSignal.
 }
 
 // workloadKinds is the one place that knows each workload kind. Nothing else
@@ -31,11 +51,12 @@ var workloadKinds = map[string]workloadKind{
 	"Pod":                   {},
 	"Rollout":               {templatePath: []string{"spec", "template"}}, // Argo Rollouts
 	"CloneSet":              {templatePath: []string{"spec", "template"}}, // OpenKruise
+	// tidb-operator v1 copies spec.tidb.lifecycle and
+	// spec.tidb.terminationGracePeriodSeconds onto the tidb pods, and
+	// spec.tidb.service's annotations onto their Service.
+	"TidbCluster": {section: &operatorSection{path: []string{"spec", "tidb"}, container: "tidb",
+		images: []string{"image", "baseImage"}, profiles: []string{"tidb"}, service: "service"}},
 }
-
-// tidbClusterKind is tidb-operator v1's CR; tidb-operator copies
-// spec.tidb.lifecycle and spec.tidb.terminationGracePeriodSeconds onto the pod.
-const tidbClusterKind = "TidbCluster"
 
 // genericTemplatePath is where other CRDs keep a pod template, if they have
 // one; it is only used for kinds the user names, as it cannot be told apart
@@ -47,13 +68,15 @@ var genericTemplatePath = []string{"spec", "template"}
 type workload struct {
 	ref    Ref
 	object *yaml.Node
-	// template is the pod template (metadata and spec), nil for a TidbCluster.
+	// template is the pod template (metadata and spec), nil for an operator section.
 	template     *yaml.Node
 	templatePath string
-	// podSpec holds the containers; spec.tidb for a TidbCluster.
+	// podSpec holds the containers; the operator section (spec.tidb) for a CR.
 	podSpec     *yaml.Node
 	podSpecPath string
 	batch       bool
+	// section is the kind's operator section, nil for a pod template.
+	section *operatorSection
 }
 
 // findWorkload returns the object's workload view, or nil when the kind runs
@@ -62,9 +85,11 @@ type workload struct {
 // and that is not in workloadKinds.
 func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) {
 	w := &workload{ref: ref, object: object}
-	if ref.Kind == tidbClusterKind {
-		w.podSpec = node.Lookup(object, "spec", "tidb")
-		w.podSpecPath = "spec.tidb"
+	kind, known := workloadKinds[ref.Kind]
+	if kind.section != nil {
+		w.section = kind.section
+		w.podSpec = node.Lookup(object, kind.section.path...)
+		w.podSpecPath = joinPath(kind.section.path)
 		if w.podSpec == nil {
 			return nil, nil
 		}
@@ -73,7 +98,6 @@ func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) 
 		}
 		return w, nil
 	}
-	kind, known := workloadKinds[ref.Kind]
 	path := kind.templatePath
 	if !known {
 		if !explicit {
@@ -120,18 +144,17 @@ func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) 
 	return w, nil
 }
 
-// isTidbCluster reports whether the workload is a TidbCluster's tidb section.
-func (w *workload) isTidbCluster() bool { return w.template == nil }
-
 // containers are the workload's regular containers, as the transformers see
 // them. Init containers and native sidecars are never in this list.
 func (w *workload) containers() []transformers.Container {
-	if w.isTidbCluster() {
-		image := node.GetStr(w.podSpec, "image")
-		if image == "" {
-			image = node.GetStr(w.podSpec, "baseImage")
+	if sec := w.section; sec != nil {
+		image := ""
+		for _, field := range sec.images {
+			if image = node.GetStr(w.podSpec, field); image != "" {
+				break
+			}
 		}
-		return []transformers.Container{{Node: w.podSpec, Path: w.podSpecPath, Name: "tidb", Image: image}}
+		return []transformers.Container{{Node: w.podSpec, Path: w.podSpecPath, Name: sec.container, Image: image}}
 	}
 	seq := node.Get(w.podSpec, "containers")
 	if seq == nil {
@@ -154,7 +177,7 @@ func (w *workload) containers() []transformers.Container {
 // bytes only of a document that changes.
 func (w *workload) blockStyleContainers() {
 	seq := node.Get(w.podSpec, "containers")
-	if w.isTidbCluster() || seq == nil || w.podSpec.Style&yaml.FlowStyle != 0 {
+	if w.section != nil || seq == nil || w.podSpec.Style&yaml.FlowStyle != 0 {
 		return
 	}
 	node.BlockStyle(seq)

@@ -1,8 +1,6 @@
 package transformers
 
 import (
-	"fmt"
-
 	"github.com/graceful-dev/graceful/internal/node"
 )
 
@@ -27,8 +25,8 @@ func (DrainFlag) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			if !ok {
 				continue
 			}
-			out = append(out, Finding{Severity: Info, Field: c.Path, Message: fmt.Sprintf(
-				"container %q drains for %d s (%s): the grace period is budgeted around it", c.Name, secs, spelling)})
+			out = append(out, note(CodeUserDrain, c.Path,
+				"container %q drains for %d s (%s): the grace period is budgeted around it", c.Name, secs, spelling))
 			if !found || secs > longest {
 				longest, found = secs, true
 			}

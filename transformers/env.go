@@ -44,7 +44,7 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			}
 			secs, parsed := ParseSpringDuration(set.value)
 			if !parsed {
-				out = append(out, warning(c.Path, "cannot read the %s the user set (%s = %q); the grace period is budgeted for the %s profile's drain of %d s",
+				out = append(out, warning(CodeUnreadableDrain, c.Path, "cannot read the %s the user set (%s = %q); the grace period is budgeted for the %s profile's drain of %d s",
 					v.Property, set.spelling, set.value, s.Profile.Name, s.DrainSeconds))
 				continue
 			}
@@ -73,11 +73,11 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 				}
 				switch {
 				case v.Drain && set.value != "(valueFrom)":
-					out = append(out, Finding{Severity: Info, Field: field, Message: fmt.Sprintf(
-						"kept the user's %s = %q (%s); the grace period is budgeted around its %d s", setting, set.value, set.spelling, s.DrainSeconds)})
+					out = append(out, note(CodeUserDrain, field,
+						"kept the user's %s = %q (%s); the grace period is budgeted around its %d s", setting, set.value, set.spelling, s.DrainSeconds))
 				case !v.Drain && set.value != value:
 					// The application will not do what the profile is for.
-					out = append(out, warning(field, "kept the user's %s = %q (%s); the %s profile would set %q",
+					out = append(out, warning(CodeEnvKept, field, "kept the user's %s = %q (%s); the %s profile would set %q",
 						setting, set.value, set.spelling, s.Profile.Name, value))
 				}
 				continue
@@ -87,7 +87,7 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 				node.Set(c.Node, "env", env)
 			}
 			env.Content = append(env.Content, node.NewMap("name", v.Name, "value", value))
-			f := changed(field+"[name="+v.Name+"]", "%s", value)
+			f := changed(CodeEnvSet, field+"[name="+v.Name+"]", "%s", value)
 			f.Proposed = value
 			out = append(out, f)
 		}

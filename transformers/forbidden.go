@@ -26,7 +26,7 @@ func (Forbidden) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	for _, c := range pod.Containers {
 		lifecycle := node.Get(c.Node, "lifecycle")
 		if sig := node.GetStr(lifecycle, "stopSignal"); p.Forbids(sig) {
-			out = append(out, warning(c.Path+".lifecycle.stopSignal", "container %q stops with %s, which the %s profile must never send: it stops the application abruptly; remove it, or set %s",
+			out = append(out, warning(CodeForbiddenStopSignal, c.Path+".lifecycle.stopSignal", "container %q stops with %s, which the %s profile must never send: it stops the application abruptly; remove it, or set %s",
 				c.Name, sig, p.Name, p.StopSignal))
 		}
 		var script []string
@@ -37,7 +37,7 @@ func (Forbidden) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 		for _, m := range killSignal.FindAllStringSubmatch(strings.Join(script, " "), -1) {
 			if sig := "SIG" + m[1]; p.Forbids(sig) {
-				out = append(out, warning(c.Path+".lifecycle.preStop", "the preStop hook of container %q sends %s, which the %s profile must never send: it stops the application abruptly",
+				out = append(out, warning(CodeForbiddenHookSignal, c.Path+".lifecycle.preStop", "the preStop hook of container %q sends %s, which the %s profile must never send: it stops the application abruptly",
 					c.Name, sig, p.Name))
 			}
 		}

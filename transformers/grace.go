@@ -39,9 +39,9 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	if !isSet || have < want {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
-		f := changed(field, "%d s: %s", want, budget)
+		f := changed(CodeGraceSet, field, "%d s: %s", want, budget)
 		if s.GraceFromUser {
-			f = changed(field, "%d s (%s; the budget needs %s = %d s)", want, graceSource(s), budget, need)
+			f = changed(CodeGraceSet, field, "%d s (%s; the budget needs %s = %d s)", want, graceSource(s), budget, need)
 		}
 		if isSet {
 			f.Message = "raised from " + strconv.Itoa(have) + " to " + f.Message
@@ -51,7 +51,7 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		out = append(out, f)
 	}
 	if final < need {
-		f := warning(field, "%d s does not cover %s = %d s: the kubelet will kill the application before it has drained",
+		f := warning(CodeGraceShort, field, "%d s does not cover %s = %d s: the kubelet will kill the application before it has drained",
 			final, budget, need)
 		if s.GraceFromUser && final == want {
 			f.Message += "; written as " + graceSource(s) + " says"
@@ -59,7 +59,7 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		out = append(out, f)
 	}
 	if s.GraceFromUser && !isSet && want < defaultGraceSeconds {
-		out = append(out, warning(field, "%d s (%s) is below Kubernetes' default of %d s, which applied while the manifest set none: the pods get less time to stop than before",
+		out = append(out, warning(CodeGraceBelowDefault, field, "%d s (%s) is below Kubernetes' default of %d s, which applied while the manifest set none: the pods get less time to stop than before",
 			want, graceSource(s), defaultGraceSeconds))
 	}
 	return out, nil

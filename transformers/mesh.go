@@ -66,14 +66,14 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	if existing, ok := annotations[istioProxyConfig]; ok && strings.TrimSpace(existing) != "" {
 		var doc yaml.Node
 		if err := yaml.Unmarshal([]byte(existing), &doc); err != nil || len(doc.Content) != 1 || !node.IsMap(doc.Content[0]) {
-			return []Finding{warning(field, "cannot read the existing %s as a YAML mapping, so left it alone: the Istio sidecar leaves after its terminationDrainDuration (default 5 s) while the application needs %d s (delay %d s + drain %d s); add %s: %s to it",
+			return []Finding{warning(CodeMeshUnreadable, field, "cannot read the existing %s as a YAML mapping, so left it alone: the Istio sidecar leaves after its terminationDrainDuration (default 5 s) while the application needs %d s (delay %d s + drain %d s); add %s: %s to it",
 				istioProxyConfig, need, s.PreStopDelaySeconds, s.DrainSeconds, istioDrainDurationKey, want)}, nil
 		}
 		config = doc.Content[0]
 		if v := node.Get(config, istioDrainDurationKey); v != nil {
 			d, err := time.ParseDuration(node.Str(v))
 			if err != nil || d < time.Duration(need)*time.Second {
-				return []Finding{warning(field, "kept the user's %s %s; the application needs the sidecar for %d s (delay %d s + drain %d s)",
+				return []Finding{warning(CodeMeshKept, field, "kept the user's %s %s; the application needs the sidecar for %d s (delay %d s + drain %d s)",
 					istioDrainDurationKey, node.Str(v), need, s.PreStopDelaySeconds, s.DrainSeconds)}, nil
 			}
 			return nil, nil
@@ -105,7 +105,7 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	if merged {
 		how += ", added to the existing value"
 	}
-	f := changed(field, "%s: the classic Istio sidecar stays for the delay %d s + drain %d s instead of its default 5 s, so the application keeps its outbound calls while it drains; "+
+	f := changed(CodeMeshDrainSet, field, "%s: the classic Istio sidecar stays for the delay %d s + drain %d s instead of its default 5 s, so the application keeps its outbound calls while it drains; "+
 		"the proxy waits that long on every stop (proxyMetadata EXIT_ON_ZERO_ACTIVE_CONNECTIONS: \"true\" lets it leave when its connections end)",
 		how, s.PreStopDelaySeconds, s.DrainSeconds)
 	f.Proposed = text

@@ -30,7 +30,7 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			// The kubelet's own stop signal must reach the application; a
 			// shell at PID 1 (dash does not exec a lone -c command) ignores it.
 			if shell := shellIsPID1(c); shell != "" {
-				out = append(out, warning(c.Path, "container %q: %s: the stop signal reaches the shell, not the application, which cannot drain and is killed when the grace period ends; start the program with exec (`exec program ...`)", c.Name, shell))
+				out = append(out, warning(CodeShellPID1, c.Path, "container %q: %s: the stop signal reaches the shell, not the application, which cannot drain and is killed when the grace period ends; start the program with exec (`exec program ...`)", c.Name, shell))
 			}
 		}
 		want, summary, notes := preStopHook(pod, c, s)
@@ -47,11 +47,11 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		case node.Equal(have, want):
 			continue
 		case !node.IsNull(have) && !s.ReplacePreStop:
-			out = append(out, warning(field, "kept the existing preStop hook of container %q; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, summary))
+			out = append(out, warning(CodePreStopKept, field, "kept the existing preStop hook of container %q; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, summary))
 			continue
 		}
 		node.Set(lifecycle, "preStop", want)
-		f := changed(field, "%s", summary)
+		f := changed(CodePreStopSet, field, "%s", summary)
 		f.Proposed = summary
 		out = append(out, f)
 		for _, n := range notes {
@@ -63,7 +63,7 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			if s.NativeSleep {
 				hint = "--stop-signal-field (Kubernetes 1.33+) lets the hook be a native sleep, or annotate the workload graceful.dev/profile: generic-http for a delay alone"
 			}
-			out = append(out, warning(field, "image %s looks shell-less (distroless): an exec hook fails there; %s", c.Image, hint))
+			out = append(out, warning(CodeShellless, field, "image %s looks shell-less (distroless): an exec hook fails there; %s", c.Image, hint))
 		}
 	}
 	return out, nil
@@ -92,7 +92,7 @@ func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary s
 			if strings.Contains(notPID1, "pause process") {
 				hint = "--stop-signal-field (Kubernetes 1.33+) has the runtime send " + p.StopSignal + " to the container's own process, or set shareProcessNamespace: false"
 			}
-			notes = append(notes, Finding{Severity: Warning, Message: fmt.Sprintf(
+			notes = append(notes, Finding{Code: CodeDelayOnly, Severity: Warning, Message: fmt.Sprintf(
 				"container %q gets only the delay, no %s: %s. A signal to PID 1 would miss the application, and the wait would block for the whole grace period; %s",
 				c.Name, p.StopSignal, notPID1, hint)})
 		default:

@@ -18,7 +18,7 @@ func (Readiness) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	var out []Finding
 	for _, c := range pod.Containers {
 		if node.IsNull(node.Get(c.Node, "readinessProbe")) {
-			out = append(out, warning(c.Path+".readinessProbe", "container %q has no readiness probe: new pods get traffic before they are ready", c.Name))
+			out = append(out, warning(CodeNoReadinessProbe, c.Path+".readinessProbe", "container %q has no readiness probe: new pods get traffic before they are ready", c.Name))
 		}
 	}
 	return out, nil

@@ -131,11 +131,23 @@ func LookupProvider(name string) (Provider, error) {
 	return Provider{}, fmt.Errorf("unknown provider %q%s (known: %s)", name, hint, strings.Join(ProviderNames(), ", "))
 }
 
+// ServiceTransformer changes a load balancer Service, as a Transformer changes
+// a pod. metadata holds the annotations the Service's controller reads (the
+// Service's own metadata, or the section of an operator's CR whose
+// annotations the operator copies onto the Service), path is its field path,
+// class the Service's spec.loadBalancerClass, and timeoutSeconds how long the
+// pods behind it take to stop.
+type ServiceTransformer interface {
+	Transform(metadata *yaml.Node, path, class string, timeoutSeconds int) ([]Finding, error)
+}
+
 // ServiceDrain writes the drain annotations of each provider on a load
 // balancer Service. Annotations the Service already has win.
 type ServiceDrain struct {
 	Providers []Provider
 }
+
+var _ ServiceTransformer = ServiceDrain{}
 
 // Transform annotates metadata (the Service's, or the service section of a CR)
 // with a drain of timeoutSeconds, brought into each provider's range, where
@@ -146,7 +158,7 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 	var out []Finding
 	for _, p := range d.Providers {
 		if p.Unsupported != "" {
-			out = append(out, warning(field, "provider %s: %s", p.Name, p.Unsupported))
+			out = append(out, warning(CodeLBUnsupported, field, "provider %s: %s", p.Name, p.Unsupported))
 			continue
 		}
 		existing := node.Get(metadata, "annotations")
@@ -155,14 +167,14 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 			continue
 		}
 		if key := firstPresent(existing, p.Legacy); key != "" {
-			out = append(out, Finding{Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
+			out = append(out, Finding{Code: CodeLBLegacyKept, Severity: Info, Field: field + "." + key, Message: fmt.Sprintf(
 				"provider %s: kept the user's drain setting %s: %q (a legacy key the controller still reads); nothing added, as a key of the new prefix would override it",
 				p.Name, key, node.GetStr(existing, key))})
 			continue
 		}
 		if p.Enable != "" {
 			if v := node.GetStr(existing, p.Enable); node.Get(existing, p.Enable) != nil && v != p.EnableValue {
-				out = append(out, Finding{Severity: Info, Field: field + "." + p.Enable, Message: fmt.Sprintf(
+				out = append(out, Finding{Code: CodeLBEnableKept, Severity: Info, Field: field + "." + p.Enable, Message: fmt.Sprintf(
 					"provider %s: kept the user's %s: %q; nothing added", p.Name, p.Enable, v)})
 				continue
 			}
@@ -174,7 +186,7 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 		timeout := clamp(timeoutSeconds, p.Min, p.Max)
 		set := func(key, value string) {
 			annotations.Content = append(annotations.Content, node.NewStr(key), node.NewStr(value))
-			f := changed(field+"."+key, "%s", value)
+			f := changed(CodeLBDrainSet, field+"."+key, "%s", value)
 			f.Proposed = value
 			out = append(out, f)
 		}
@@ -192,7 +204,7 @@ func (d ServiceDrain) Transform(metadata *yaml.Node, path, class string, timeout
 			out = append(out, f...)
 		}
 		if p.Requires != "" && node.GetStr(annotations, p.Requires) != p.RequiresValue {
-			out = append(out, warning(field+"."+p.Requires, "provider %s drains only with %s: %q, which graceful does not set because it changes how traffic reaches the pods",
+			out = append(out, warning(CodeLBRequires, field+"."+p.Requires, "provider %s drains only with %s: %q, which graceful does not set because it changes how traffic reaches the pods",
 				p.Name, p.Requires, p.RequiresValue))
 		}
 	}
@@ -209,9 +221,9 @@ func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, 
 	}
 	if class != "" && class != p.Class {
 		if why, ok := p.Elsewhere["class:"+class]; ok {
-			return warning(classField, "provider %s: left unchanged: %s", p.Name, why), false
+			return warning(CodeLBOtherClass, classField, "provider %s: left unchanged: %s", p.Name, why), false
 		}
-		return warning(classField, "provider %s: left unchanged: the Service's loadBalancerClass %q belongs to another controller, which does not read %s's annotations; set its drain by that controller's own means",
+		return warning(CodeLBOtherClass, classField, "provider %s: left unchanged: the Service's loadBalancerClass %q belongs to another controller, which does not read %s's annotations; set its drain by that controller's own means",
 			p.Name, class, p.Name), false
 	}
 	if p.TypeAnnotation == "" || class != "" {
@@ -229,7 +241,7 @@ func (p Provider) guard(annotations *yaml.Node, class, path string) (f Finding, 
 	if typ != "" {
 		field += "." + p.TypeAnnotation
 	}
-	return warning(field, "provider %s: left unchanged: %s", p.Name, why), false
+	return warning(CodeLBOtherController, field, "provider %s: left unchanged: %s", p.Name, why), false
 }
 
 func firstPresent(annotations *yaml.Node, keys []string) string {
@@ -265,7 +277,7 @@ func mergeAttribute(annotations *yaml.Node, field string, p Provider, timeout in
 		merged.Style = value.Style
 	}
 	node.Set(annotations, p.Attributes, merged)
-	f := changed(field, "%s", proposed)
+	f := changed(CodeLBDrainSet, field, "%s", proposed)
 	f.Current, f.Proposed = current, proposed
 	return []Finding{f}, nil
 }

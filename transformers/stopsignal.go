@@ -28,9 +28,9 @@ func (StopSignal) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			return nil, fieldError(pod.SpecPath+".os", "expected a mapping")
 		}
 		node.Set(osNode, "name", node.NewStr("linux"))
-		out = append(out, changed(osField, "set to linux: lifecycle.stopSignal requires spec.os.name"))
+		out = append(out, changed(CodeOSLinuxSet, osField, "set to linux: lifecycle.stopSignal requires spec.os.name"))
 	default:
-		return append(out, warning(osField, "pod OS is %q, where only SIGTERM and SIGKILL are allowed: %s not set", osName, signal)), nil
+		return append(out, warning(CodeStopSignalOS, osField, "pod OS is %q, where only SIGTERM and SIGKILL are allowed: %s not set", osName, signal)), nil
 	}
 	for _, c := range pod.Containers {
 		field := c.Path + ".lifecycle.stopSignal"
@@ -42,12 +42,12 @@ func (StopSignal) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		case signal:
 		case "":
 			node.Set(lifecycle, "stopSignal", node.NewStr(signal))
-			out = append(out, changed(field, "%s", signal))
+			out = append(out, changed(CodeStopSignalSet, field, "%s", signal))
 			if why := pid1IsNotApp(pod, c); strings.Contains(why, "shell") {
-				out = append(out, warning(field, "container %q: %s, which receives %s, not the application; start the program with exec", c.Name, why, signal))
+				out = append(out, warning(CodeStopSignalShell, field, "container %q: %s, which receives %s, not the application; start the program with exec", c.Name, why, signal))
 			}
 		default:
-			out = append(out, warning(field, "kept %s of container %q; the %s profile stops with %s", have, c.Name, s.Profile.Name, signal))
+			out = append(out, warning(CodeStopSignalKept, field, "kept %s of container %q; the %s profile stops with %s", have, c.Name, s.Profile.Name, signal))
 		}
 	}
 	return out, nil

@@ -103,12 +103,16 @@ type Transformer interface {
 // set is what the grace period and the sidecar must cover.
 var Workload = []Transformer{PreStop{}, StopSignal{}, Env{}, DrainFlag{}, GracePeriod{}, Readiness{}, Forbidden{}, Mesh{}}
 
-func changed(field, format string, args ...any) Finding {
-	return Finding{Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}
+func changed(code, field, format string, args ...any) Finding {
+	return Finding{Code: code, Severity: Info, Changed: true, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
-func warning(field, format string, args ...any) Finding {
-	return Finding{Severity: Warning, Field: field, Message: fmt.Sprintf(format, args...)}
+func warning(code, field, format string, args ...any) Finding {
+	return Finding{Code: code, Severity: Warning, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func note(code, field, format string, args ...any) Finding {
+	return Finding{Code: code, Severity: Info, Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // fieldError is a broken field in the input.
