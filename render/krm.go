@@ -103,7 +103,11 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 func itemResults(r *Renderer, report *Report, docs []*Document) ([]any, error) {
 	var results []any
 	for _, f := range report.Notices {
-		results = append(results, node.NewMap("message", f.Message, "severity", string(f.Severity)))
+		n := node.NewMap("message", f.Message, "severity", string(f.Severity))
+		if f.Code != "" {
+			node.Set(n, "tags", node.NewMap("code", f.Code))
+		}
+		results = append(results, n)
 	}
 	for _, e := range report.Entries {
 		results = append(results, entryResults(e, docs)...)
@@ -164,11 +168,14 @@ func failed(docs []*Document, err error) ([]any, error) {
 	return []any{r.node(docs)}, err
 }
 
-// result is one entry of ResourceList.results.
+// result is one entry of ResourceList.results (kyaml's framework.Result).
+// The finding's code goes in tags, the one free-form field of the schema;
+// the schema's file has a path and an index, but no line.
 type result struct {
 	severity, message        string
 	ref                      Ref
 	field, current, proposed string
+	code                     string
 }
 
 func (r result) node(docs []*Document) *yaml.Node {
@@ -195,6 +202,9 @@ func (r result) node(docs []*Document) *yaml.Node {
 		}
 		node.Set(n, "file", file)
 	}
+	if r.code != "" {
+		node.Set(n, "tags", node.NewMap("code", r.code))
+	}
 	return n
 }
 
@@ -216,7 +226,7 @@ func entryResults(e Entry, docs []*Document) []any {
 			msg = "set: " + msg
 		}
 		out = append(out, result{severity: severity, message: e.Decision + ": " + msg, ref: e.Ref,
-			field: f.Field, current: f.Current, proposed: f.Proposed}.node(docs))
+			field: f.Field, current: f.Current, proposed: f.Proposed, code: f.Code}.node(docs))
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/graceful-dev/graceful/internal/promises"
+	"github.com/graceful-dev/graceful/transformers"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/kio"
@@ -105,6 +106,14 @@ func TestFunction(t *testing.T) {
 	if r.Severity != framework.Info || r.ResourceRef.Kind != "Deployment" || r.ResourceRef.Namespace != "shop" ||
 		r.Field.Path != "spec.template.spec.containers[name=nginx].lifecycle.preStop" || r.File.Path != "deployment.yaml" || r.File.Index != 1 {
 		t.Errorf("result %+v", r)
+	}
+	for _, r := range results {
+		if r.Tags["code"] == "" {
+			t.Errorf("result without a code in its tags: %+v", r)
+		}
+	}
+	if r.Tags["code"] != transformers.CodePreStopSet {
+		t.Errorf("result's code %q, want %s", r.Tags["code"], transformers.CodePreStopSet)
 	}
 }
 

@@ -134,6 +134,7 @@ func (st *run) document(d *Document) (waits bool, err error) {
 		return false, &DocumentError{Ref: d.Ref, Err: fmt.Errorf("a document must be an object (a mapping), found a %s", kindName(root))}
 	}
 	setIdentity(&d.Ref, root)
+	d.Ref.Line = d.inputLine(root)
 	items := node.Get(root, "items")
 	if strings.HasSuffix(d.Kind, "List") && node.IsSeq(items) {
 		for i, item := range items.Content {
@@ -143,6 +144,7 @@ func (st *run) document(d *Document) (waits bool, err error) {
 				return false, &DocumentError{Ref: ref, Err: fmt.Errorf("a List item must be an object, found a %s", kindName(item))}
 			}
 			setIdentity(&ref, item)
+			ref.Line = d.inputLine(item)
 			w, err := st.object(d, ref, item)
 			if err != nil {
 				return false, err

@@ -361,6 +361,19 @@ func docAt(docs []*Document, line int) *Document {
 	return d
 }
 
+// inputLine is the 1-based line of an object's first key in the document's
+// input, 0 where the input is not the user's text (a KRM item).
+func (d *Document) inputLine(object *yaml.Node) int {
+	if d.krmItem || d.Raw == nil || d.lineBase == 0 {
+		return 0
+	}
+	n := object
+	if len(object.Content) > 0 {
+		n = object.Content[0]
+	}
+	return n.Line - d.lineBase + d.line
+}
+
 // root is the document's top-level node, or nil.
 func (d *Document) root() *yaml.Node {
 	if d.Node == nil {
