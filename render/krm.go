@@ -85,7 +85,7 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 	if items != nil {
 		for i, item := range items.Content {
 			d := &Document{Ref: Ref{Index: i + 1, order: i + 1},
-				Node: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}}, parsed: true}
+				Node: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{item}}, inputPos: inputPos{parsed: true}}
 			d.krmAnnotations()
 			docs = append(docs, d)
 		}

@@ -41,6 +41,7 @@ type Plan struct {
 	// a deregistered pod: the grace period unless a rule says. A profile that
 	// takes no load balancer drain (profiles.Profile.NoLoadBalancerDrain)
 	// gets none on its Services; a Service gets it only with --provider.
+	// It is 0 where no container was chosen: then nothing is applied.
 	LoadBalancerDrain Setting
 	// Containers are the containers the profile applies to, each with the reason.
 	Containers []PlannedContainer

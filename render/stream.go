@@ -20,28 +20,41 @@ type Input struct {
 
 // Document is one document of a stream. It carries the bytes it came with, so
 // that a document nothing changed is written back exactly as it was read.
+// Its data (Ref, Raw, Node) is apart from the reader's cursor into its input
+// and from the writer's state.
 type Document struct {
 	Ref
 	// Raw is every byte of the document, its leading `---` line included.
 	Raw []byte
-	// line is the 1-based line of Raw's first byte in its input, offset its byte.
-	line, offset int
 	// Node is the parsed document, nil for a document of only comments. The
 	// stream writer drops it once the document is written.
 	Node *yaml.Node
+	inputPos
+	written
+	// krmItem is a ResourceList item: its file is named by kustomize's
+	// annotations, fileIndex its index in that file (-1 if not given).
+	krmItem   bool
+	fileIndex int
+}
+
+// inputPos is where a document stands in its input, and how it is parsed.
+type inputPos struct {
+	// line is the 1-based line of Raw's first byte in its input, offset its byte.
+	line, offset int
 	// lineBase is the node line number of the body's first line: 1 when
 	// the document was parsed alone, its line in the input when parsed with it.
 	lineBase int
 	parsed   bool
 	// src parses the document with the rest of its input; nil when its
 	// tree is given (KRM) or it is parsed alone.
-	src     *inputParser
+	src *inputParser
+}
+
+// written is the writer's state of a document.
+type written struct {
+	// changed: a transformer changed the tree, so out is written, not Raw.
 	changed bool
 	out     []byte
-	// krmItem is a ResourceList item: its file is named by kustomize's
-	// annotations, fileIndex its index in that file (-1 if not given).
-	krmItem   bool
-	fileIndex int
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
@@ -116,7 +129,8 @@ func splitDocuments(in Input, firstOrder int) []*Document {
 	start, startLine, line := 0, 1, 1
 	emit := func(end int) {
 		if end > start {
-			docs = append(docs, &Document{Ref: Ref{Index: 1 + len(docs), File: in.Name, order: firstOrder + len(docs)}, Raw: data[start:end], line: startLine, offset: start})
+			docs = append(docs, &Document{Ref: Ref{Index: 1 + len(docs), File: in.Name, order: firstOrder + len(docs)}, Raw: data[start:end],
+				inputPos: inputPos{line: startLine, offset: start}})
 		}
 	}
 	for pos := 0; pos < len(data); line++ {
