@@ -5,11 +5,17 @@ import (
 	"sort"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
-	"github.com/graceful-dev/graceful/transformers"
-	"go.yaml.in/yaml/v3"
 )
+
+// The pass over a stream: it schedules the parse of each document, runs the
+// stages of stages.go on each object (a document, or each item of a List),
+// keeps what pass 2 needs (the pods' labels, the load balancer Services),
+// and lets each document's tree go as soon as it is written. What to decide
+// is not here: select.go, plan.go, stages.go and services.go decide.
 
 // podSummary is what pass 2 needs to know of a profiled workload's pods.
 type podSummary struct {
@@ -247,26 +253,6 @@ func (st *run) intern(s string) string {
 	}
 	st.strings[s] = s
 	return s
-}
-
-// runNotices says what the run as a whole did not do.
-func (st *run) runNotices() {
-	rep := &st.report
-	switch {
-	case st.objects == 0:
-		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
-	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
-		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
-		if st.auto {
-			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
-		}
-		code := transformers.CodeNoProfile
-		if st.workloads == 0 {
-			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
-			code = transformers.CodeNoWorkloads
-		}
-		rep.Notices = append(rep.Notices, transformers.Finding{Code: code, Severity: transformers.Warning, Message: msg})
-	}
 }
 
 // service records a load balancer Service for pass 2; waits is true when

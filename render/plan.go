@@ -46,9 +46,11 @@ type Plan struct {
 	// Containers are the containers the profile applies to, each with the reason.
 	Containers []PlannedContainer
 
-	profile  *profiles.Profile
-	settings *transformers.Settings
-	pod      *transformers.Pod
+	profile *profiles.Profile
+	// settings and pod are what the transformers get; held here by value,
+	// one allocation per workload for all three.
+	settings transformers.Settings
+	pod      transformers.Pod
 }
 
 // Setting is one resolved number and where it came from.
@@ -94,7 +96,7 @@ type PlannedContainer struct {
 }
 
 // applies reports whether the transformers have anything to work on.
-func (p *Plan) applies() bool { return p.pod != nil && len(p.pod.Containers) > 0 }
+func (p *Plan) applies() bool { return len(p.pod.Containers) > 0 }
 
 // plan is the second stage: it resolves the selected profile with the rule's
 // overrides and the run's options, and chooses the containers. It changes
@@ -106,10 +108,11 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 		return plan, []transformers.Finding{{Code: transformers.CodeKindProfile, Severity: transformers.Warning, Field: w.podSpecPath,
 			Message: fmt.Sprintf("a %s takes only the %s profile, not %s; left unchanged", w.ref.Kind, strings.Join(sec.profiles, " or "), p.Name)}}, nil
 	}
-	s := st.settings(p, sel)
-	plan.settings = s
+	s := &plan.settings
+	st.settings(s, p, sel)
 	plan.resolve(s, sel)
-	pod := &transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
+	pod := &plan.pod
+	*pod = transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
 		StopSignalField: w.section == nil, Batch: w.batch}
 	plan.StopSignal, plan.StopSignalBy = p.StopSignal, SignalByKubelet
 	switch {
@@ -126,9 +129,11 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 	pod.Containers, reason, findings = chooseContainers(w, p, sel.rule)
 	pod.Containers, notes = safeContainers(pod.Containers, p)
 	findings = append(findings, notes...)
-	plan.pod = pod
-	for _, c := range pod.Containers {
-		plan.Containers = append(plan.Containers, PlannedContainer{Name: c.Name, Path: c.Path, Image: c.Image, Reason: reason})
+	if len(pod.Containers) > 0 {
+		plan.Containers = make([]PlannedContainer, len(pod.Containers))
+	}
+	for i, c := range pod.Containers {
+		plan.Containers[i] = PlannedContainer{Name: c.Name, Path: c.Path, Image: c.Image, Reason: reason}
 	}
 	if len(pod.Containers) > 0 {
 		findings = append(findings, undelayedPeers(w, pod.Containers, s)...)
@@ -137,8 +142,8 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 }
 
 // settings resolves a profile with a rule's overrides and the run's options.
-func (st *run) settings(p *profiles.Profile, sel selection) *transformers.Settings {
-	s := &transformers.Settings{
+func (st *run) settings(s *transformers.Settings, p *profiles.Profile, sel selection) {
+	*s = transformers.Settings{
 		Profile:                       p,
 		PreStopDelaySeconds:           p.PreStopDelaySeconds,
 		DrainSeconds:                  p.DrainSeconds,
@@ -149,7 +154,7 @@ func (st *run) settings(p *profiles.Profile, sel selection) *transformers.Settin
 	}
 	rule := sel.rule
 	if rule == nil {
-		return s
+		return
 	}
 	set := func(dst *int, v *int) {
 		if v != nil {
@@ -175,7 +180,6 @@ func (st *run) settings(p *profiles.Profile, sel selection) *transformers.Settin
 	if rule.ReplacePreStop != nil {
 		s.ReplacePreStop = *rule.ReplacePreStop
 	}
-	return s
 }
 
 // resolve records the settings' numbers in the plan, each with its source.
@@ -216,12 +220,12 @@ func graceWanted(s *transformers.Settings, source string) Setting {
 // the user's own drain time, a longer grace period kept, and the load
 // balancer drain that follows from it.
 func (plan *Plan) settle() {
-	s := plan.settings
+	s := &plan.settings
 	if s.DrainSeconds != plan.Drain.Seconds {
 		plan.Drain = Setting{s.DrainSeconds, SourceContainer}
 		plan.Grace = graceWanted(s, plan.Grace.Source)
 	}
-	if final := transformers.GraceSeconds(plan.pod); final != plan.Grace.Seconds {
+	if final := transformers.GraceSeconds(&plan.pod); final != plan.Grace.Seconds {
 		plan.Grace = Setting{final, SourceManifest}
 	}
 	// Connections cannot outlive the pod, and a shorter drain cuts requests

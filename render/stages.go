@@ -63,7 +63,7 @@ func (st *run) apply(w *workload, plan *Plan) ([]transformers.Finding, error) {
 	w.unshare(plan.pod.Containers)
 	var out []transformers.Finding
 	for _, t := range transformers.Workload {
-		found, err := t.Transform(plan.pod, plan.settings)
+		found, err := t.Transform(&plan.pod, &plan.settings)
 		if err != nil {
 			return nil, &DocumentError{Ref: w.ref, Err: err}
 		}

@@ -50,3 +50,23 @@ func (st *run) undrainedNotice() {
 	st.report.Notices = append(st.report.Notices, transformers.Finding{Code: transformers.CodeUndrainedService, Severity: transformers.Info,
 		Message: what + ": pass --provider (" + strings.Join(transformers.ProviderNames(), ", ") + ") or spec.provider to set the cloud's drain annotations"})
 }
+
+// runNotices says what the run as a whole did not do.
+func (st *run) runNotices() {
+	rep := &st.report
+	switch {
+	case st.objects == 0:
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
+	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
+		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		if st.auto {
+			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
+		}
+		code := transformers.CodeNoProfile
+		if st.workloads == 0 {
+			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
+			code = transformers.CodeNoWorkloads
+		}
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: code, Severity: transformers.Warning, Message: msg})
+	}
+}
