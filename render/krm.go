@@ -102,15 +102,16 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 // kustomize stops.
 func itemResults(r *Renderer, report *Report, docs []*Document) ([]any, error) {
 	var results []any
+	tags := codeTags{}
 	for _, f := range report.Notices {
 		n := node.NewMap("message", f.Message, "severity", string(f.Severity))
 		if f.Code != "" {
-			node.Set(n, "tags", node.NewMap("code", f.Code))
+			node.Set(n, "tags", tags.of(f.Code))
 		}
 		results = append(results, n)
 	}
 	for _, e := range report.Entries {
-		results = append(results, entryResults(e, docs)...)
+		results = append(results, entryResults(e, docs, tags)...)
 	}
 	if err := r.strictCheck(report); err != nil {
 		for _, res := range results {
@@ -176,6 +177,20 @@ type result struct {
 	ref                      Ref
 	field, current, proposed string
 	code                     string
+	tags                     codeTags
+}
+
+// codeTags are the results' tags by code: thousands of results share a
+// few codes, and their tags are only read once made.
+type codeTags map[string]*yaml.Node
+
+func (t codeTags) of(code string) *yaml.Node {
+	n, ok := t[code]
+	if !ok {
+		n = node.NewMap("code", code)
+		t[code] = n
+	}
+	return n
 }
 
 func (r result) node(docs []*Document) *yaml.Node {
@@ -203,12 +218,12 @@ func (r result) node(docs []*Document) *yaml.Node {
 		node.Set(n, "file", file)
 	}
 	if r.code != "" {
-		node.Set(n, "tags", node.NewMap("code", r.code))
+		node.Set(n, "tags", r.tags.of(r.code))
 	}
 	return n
 }
 
-func entryResults(e Entry, docs []*Document) []any {
+func entryResults(e Entry, docs []*Document, tags codeTags) []any {
 	if len(e.Findings) == 0 {
 		return []any{result{severity: "info", message: e.Decision, ref: e.Ref}.node(docs)}
 	}
@@ -226,7 +241,7 @@ func entryResults(e Entry, docs []*Document) []any {
 			msg = "set: " + msg
 		}
 		out = append(out, result{severity: severity, message: e.Decision + ": " + msg, ref: e.Ref,
-			field: f.Field, current: f.Current, proposed: f.Proposed, code: f.Code}.node(docs))
+			field: f.Field, current: f.Current, proposed: f.Proposed, code: f.Code, tags: tags}.node(docs))
 	}
 	return out
 }

@@ -129,15 +129,14 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 	pod.Containers, reason, findings = chooseContainers(w, p, sel.rule)
 	pod.Containers, notes = safeContainers(pod.Containers, p)
 	findings = append(findings, notes...)
-	if len(pod.Containers) > 0 {
-		plan.Containers = make([]PlannedContainer, len(pod.Containers))
+	if len(pod.Containers) == 0 {
+		return plan, findings, nil
 	}
+	plan.Containers = make([]PlannedContainer, len(pod.Containers))
 	for i, c := range pod.Containers {
 		plan.Containers[i] = PlannedContainer{Name: c.Name, Path: c.Path, Image: c.Image, Reason: reason}
 	}
-	if len(pod.Containers) > 0 {
-		findings = append(findings, undelayedPeers(w, pod.Containers, s)...)
-	}
+	findings = append(findings, undelayedPeers(w, pod.Containers, s)...)
 	return plan, findings, nil
 }
 
