@@ -244,6 +244,13 @@ func (st *run) record(d *Document, e Entry) {
 		f.Current, f.Proposed = st.intern(f.Current), st.intern(f.Proposed)
 	}
 	e.Decision = st.intern(e.Decision)
+	if p := e.Plan; p != nil {
+		p.Source = st.intern(p.Source)
+		for i := range p.Containers {
+			c := &p.Containers[i]
+			c.Name, c.Path, c.Image = st.intern(c.Name), st.intern(c.Path), st.intern(c.Image)
+		}
+	}
 	st.report.Entries = append(st.report.Entries, e)
 }
 

@@ -95,6 +95,10 @@ type PlannedContainer struct {
 	Reason string
 }
 
+// release drops the plan's hold on the document's tree: the report keeps
+// the plan, and the stream writer lets each tree go once it is written.
+func (p *Plan) release() { p.pod = transformers.Pod{} }
+
 // applies reports whether the transformers have anything to work on.
 func (p *Plan) applies() bool { return len(p.pod.Containers) > 0 }
 

@@ -37,6 +37,7 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer plan.release()
 	entry := &Entry{Ref: w.ref, Profile: plan.Profile, Plan: plan, Decision: plan.Profile + " (" + sel.reason + ")", Findings: findings}
 	if len(plan.Containers) > 0 {
 		entry.Decision += ", containers " + containerNames(plan.pod.Containers)
