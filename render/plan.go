@@ -47,8 +47,14 @@ type Plan struct {
 	Containers []PlannedContainer
 
 	profile *profiles.Profile
-	// settings and pod are what the transformers get; held here by value,
-	// one allocation per workload for all three.
+	// work is what the transformers get; it goes once they ran, so that
+	// the plans a report keeps stay small.
+	work *planWork
+}
+
+// planWork is the transformers' view of a plan: the resolved settings and
+// the pod with the chosen containers.
+type planWork struct {
 	settings transformers.Settings
 	pod      transformers.Pod
 }
@@ -97,10 +103,10 @@ type PlannedContainer struct {
 
 // release drops the plan's hold on the document's tree: the report keeps
 // the plan, and the stream writer lets each tree go once it is written.
-func (p *Plan) release() { p.pod = transformers.Pod{} }
+func (p *Plan) release() { p.work = nil }
 
 // applies reports whether the transformers have anything to work on.
-func (p *Plan) applies() bool { return len(p.pod.Containers) > 0 }
+func (p *Plan) applies() bool { return p.work != nil && len(p.work.pod.Containers) > 0 }
 
 // plan is the second stage: it resolves the selected profile with the rule's
 // overrides and the run's options, and chooses the containers. It changes
@@ -112,10 +118,11 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 		return plan, []transformers.Finding{{Code: transformers.CodeKindProfile, Severity: transformers.Warning, Field: w.podSpecPath,
 			Message: fmt.Sprintf("a %s takes only the %s profile, not %s; left unchanged", w.ref.Kind, strings.Join(sec.profiles, " or "), p.Name)}}, nil
 	}
-	s := &plan.settings
+	plan.work = &planWork{}
+	s := &plan.work.settings
 	st.settings(s, p, sel)
 	plan.resolve(s, sel)
-	pod := &plan.pod
+	pod := &plan.work.pod
 	*pod = transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
 		StopSignalField: w.section == nil, Batch: w.batch}
 	plan.StopSignal, plan.StopSignalBy = p.StopSignal, SignalByKubelet
@@ -223,12 +230,12 @@ func graceWanted(s *transformers.Settings, source string) Setting {
 // the user's own drain time, a longer grace period kept, and the load
 // balancer drain that follows from it.
 func (plan *Plan) settle() {
-	s := &plan.settings
+	s := &plan.work.settings
 	if s.DrainSeconds != plan.Drain.Seconds {
 		plan.Drain = Setting{s.DrainSeconds, SourceContainer}
 		plan.Grace = graceWanted(s, plan.Grace.Source)
 	}
-	if final := transformers.GraceSeconds(&plan.pod); final != plan.Grace.Seconds {
+	if final := transformers.GraceSeconds(&plan.work.pod); final != plan.Grace.Seconds {
 		plan.Grace = Setting{final, SourceManifest}
 	}
 	// Connections cannot outlive the pod, and a shorter drain cuts requests

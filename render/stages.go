@@ -40,7 +40,7 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	defer plan.release()
 	entry := &Entry{Ref: w.ref, Profile: plan.Profile, Plan: plan, Decision: plan.Profile + " (" + sel.reason + ")", Findings: findings}
 	if len(plan.Containers) > 0 {
-		entry.Decision += ", containers " + containerNames(plan.pod.Containers)
+		entry.Decision += ", containers " + containerNames(plan.work.pod.Containers)
 	}
 	if !plan.applies() {
 		return entry, nil
@@ -61,10 +61,10 @@ func (st *run) workload(w *workload) (*Entry, error) {
 // load balancer drain of an operator's service section.
 func (st *run) apply(w *workload, plan *Plan) ([]transformers.Finding, error) {
 	w.blockStyleContainers()
-	w.unshare(plan.pod.Containers)
+	w.unshare(plan.work.pod.Containers)
 	var out []transformers.Finding
 	for _, t := range transformers.Workload {
-		found, err := t.Transform(&plan.pod, &plan.settings)
+		found, err := t.Transform(&plan.work.pod, &plan.work.settings)
 		if err != nil {
 			return nil, &DocumentError{Ref: w.ref, Err: err}
 		}
