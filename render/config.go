@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"path"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
-	"github.com/graceful-dev/graceful/internal/suggest"
+	"github.com/graceful-dev/graceful/internal/shape"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -81,7 +80,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("the config is empty; want a %s %s", ConfigAPIVersion, ConfigKind)
 	}
-	shapeErrs := checkShape(doc.Content[0], reflect.TypeOf(Config{}), "")
+	shapeErrs := shape.Check(doc.Content[0], reflect.TypeOf(Config{}), "", "the config")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(len(shapeErrs) == 0)
 	var c Config
@@ -97,112 +96,6 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
-}
-
-// checkShape compares a YAML tree with the Go type it decodes into, by the
-// yaml names of its fields, and returns every mismatch with its path.
-func checkShape(n *yaml.Node, t reflect.Type, path string) []error {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if t == reflect.TypeOf(yaml.Node{}) || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
-		return nil
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	at := func(format string, args ...any) []error {
-		name := path
-		if name == "" {
-			name = "the config"
-		}
-		return []error{fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))}
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return at("expected a mapping, got %s", describe(n))
-		}
-		fields := map[string]reflect.StructField{}
-		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name != "" && name != "-" {
-				fields[name] = f
-				names = append(names, name)
-			}
-		}
-		var errs []error
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			child := joinField(path, key)
-			f, ok := fields[key]
-			if !ok {
-				msg := "unknown field"
-				if near := suggest.Nearest(key, names); near != "" {
-					msg += "; did you mean " + near + "?"
-				} else {
-					msg += " (known: " + strings.Join(names, ", ") + ")"
-				}
-				errs = append(errs, fmt.Errorf("%s: %s", child, msg))
-				continue
-			}
-			errs = append(errs, checkShape(n.Content[i+1], f.Type, child)...)
-		}
-		return errs
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return at("expected a list, got %s", describe(n))
-		}
-		var errs []error
-		for i, item := range n.Content {
-			errs = append(errs, checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return errs
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			return at("expected a mapping, got %s", describe(n))
-		}
-		var errs []error
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			errs = append(errs, checkShape(n.Content[i+1], t.Elem(), joinField(path, n.Content[i].Value))...)
-		}
-		return errs
-	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			return at("expected an integer, got %s", describe(n))
-		}
-	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			return at("expected true or false, got %s", describe(n))
-		}
-	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			return at("expected a string, got %s", describe(n))
-		}
-	}
-	return nil
-}
-
-func joinField(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return strconv.Quote(n.Value)
 }
 
 // ConfigFromNode reads a GracefulShutdown from a parsed tree (a KRM functionConfig).
