@@ -106,13 +106,24 @@ func (c *Catalog) FittingImage(image string) []*Profile {
 			fit = append(fit, p)
 		}
 	}
-	refined := map[string]bool{}
+	var out []*Profile
 	for _, p := range fit {
-		for b := p.Base; b != ""; b = c.byName[b].Base {
-			refined[b] = true
+		if !slices.ContainsFunc(fit, func(q *Profile) bool { return q != p && c.Refines(q, p.Name) }) {
+			out = append(out, p)
 		}
 	}
-	return slices.DeleteFunc(fit, func(p *Profile) bool { return refined[p.Name] })
+	return out
+}
+
+// Refines reports whether p is the profile named name or based on it,
+// directly or through other bases.
+func (c *Catalog) Refines(p *Profile, name string) bool {
+	for ; p != nil; p = c.byName[p.Base] {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Get returns a built-in profile by name.
@@ -397,4 +408,23 @@ func (p *Profile) clone() *Profile {
 	c.UnsafeWhen = slices.Clone(p.UnsafeWhen)
 	c.DrainFlags = slices.Clone(p.DrainFlags)
 	return &c
+}
+
+// Load is the built-in catalog with the profiles of paths, each a file or a
+// directory (--profiles).
+func Load(paths ...string) (*Catalog, error) {
+	var sources []Source
+	var errs []error
+	for _, p := range paths {
+		s, err := ReadSources(p)
+		errs = append(errs, err)
+		sources = append(sources, s...)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if len(sources) == 0 {
+		return builtin, nil
+	}
+	return builtin.Extend(sources)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -29,6 +30,9 @@ type Config struct {
 	// Metadata is free: kustomize puts its own annotations there.
 	Metadata yaml.Node  `yaml:"metadata"`
 	Spec     ConfigSpec `yaml:"spec"`
+
+	file    string            // where the config was read: spec.profiles paths are relative to it
+	sources []profiles.Source // spec.profiles, read
 }
 
 // ConfigSpec holds what the command-line flags can also set, and the rules.
@@ -41,8 +45,12 @@ type ConfigSpec struct {
 	StopSignalField bool   `yaml:"stopSignalField,omitempty"`
 	ReplacePreStop  bool   `yaml:"replacePreStop,omitempty"`
 	// Strict makes warnings errors, like --strict.
-	Strict bool   `yaml:"strict,omitempty"`
-	Rules  []Rule `yaml:"rules,omitempty"`
+	Strict bool `yaml:"strict,omitempty"`
+	// Profiles are the user's ShutdownProfiles, like --profiles: each a path
+	// (a file or directory, relative to the config file) or a ShutdownProfile
+	// inline. A KRM functionConfig has no directory: there, only inline ones.
+	Profiles []yaml.Node `yaml:"profiles,omitempty"`
+	Rules    []Rule      `yaml:"rules,omitempty"`
 }
 
 // Rule picks workloads and says which profile they get, with overrides.
@@ -68,11 +76,18 @@ type Match struct {
 	Images     []string          `yaml:"images,omitempty"`
 }
 
-// ParseConfig decodes and validates a GracefulShutdown. Unknown fields are
-// errors: a typo must not silently do nothing. Every problem is reported at
-// once, by its field path in the file's own words, with a suggestion for a
-// near miss.
-func ParseConfig(data []byte) (*Config, error) {
+// ParseConfig decodes and validates a GracefulShutdown that is no file: its
+// spec.profiles may only be inline, and its rules name built-in profiles or
+// those.
+func ParseConfig(data []byte) (*Config, error) { return LoadConfig(data, "", nil) }
+
+// LoadConfig decodes and validates a GracefulShutdown read from file ("" for
+// none, as a KRM functionConfig), whose spec.profiles paths are relative to
+// the file. The profiles its rules name are those of catalog (nil: the
+// built-ins) and its own. Unknown fields are errors: a typo must not silently
+// do nothing. Every problem is reported at once, by its field path in the
+// file's own words, with a suggestion for a near miss.
+func LoadConfig(data []byte, file string, catalog *profiles.Catalog) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
@@ -83,7 +98,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	shapeErrs := shape.Check(doc.Content[0], reflect.TypeOf(Config{}), "", "the config")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(len(shapeErrs) == 0)
-	var c Config
+	c := Config{file: file}
 	if err := dec.Decode(&c); err != nil {
 		var typeErr *yaml.TypeError
 		if len(shapeErrs) == 0 || !errors.As(err, &typeErr) {
@@ -92,23 +107,34 @@ func ParseConfig(data []byte) (*Config, error) {
 		// The shape errors say it in the user's words; what did decode is
 		// still validated, so every problem is reported at once.
 	}
-	if err := errors.Join(append(shapeErrs, c.Validate())...); err != nil {
+	_, err := c.validate(catalog)
+	if err := errors.Join(append(shapeErrs, err)...); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
 // ConfigFromNode reads a GracefulShutdown from a parsed tree (a KRM functionConfig).
-func ConfigFromNode(n *yaml.Node) (*Config, error) {
+func ConfigFromNode(n *yaml.Node) (*Config, error) { return configFromNode(n, nil) }
+
+func configFromNode(n *yaml.Node, catalog *profiles.Catalog) (*Config, error) {
 	data, err := yaml.Marshal(n)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(data)
+	return LoadConfig(data, "", catalog)
 }
 
-// Validate reports every problem at once, each with its field.
+// Validate reports every problem at once, each with its field; rules may
+// name the built-in profiles and the config's own.
 func (c *Config) Validate() error {
+	_, err := c.validate(nil)
+	return err
+}
+
+// validate checks the config with the profiles of base (nil: the built-ins)
+// and returns them with the config's own.
+func (c *Config) validate(base *profiles.Catalog) (*profiles.Catalog, error) {
 	var errs []error
 	add := func(field string, err error) {
 		if err != nil {
@@ -118,21 +144,27 @@ func (c *Config) Validate() error {
 	if c.APIVersion != ConfigAPIVersion || c.Kind != ConfigKind {
 		add("apiVersion/kind", fmt.Errorf("got %q/%q, want apiVersion: %s, kind: %s", c.APIVersion, c.Kind, ConfigAPIVersion, ConfigKind))
 	}
+	catalog, declared, err := c.catalog(base)
+	errs = append(errs, err)
+	lookup := func(field, name string) {
+		if !declared[name] { // a profile of the config's own with errors: they are reported
+			_, err := catalog.Lookup(name)
+			add(field, err)
+		}
+	}
 	if c.Spec.Profile != "" && c.Spec.Profile != profiles.Auto {
-		_, err := profiles.Lookup(c.Spec.Profile)
-		add("spec.profile", err)
+		lookup("spec.profile", c.Spec.Profile)
 	}
 	if c.Spec.KubernetesVersion != "" {
 		_, err := ParseKubeVersion(c.Spec.KubernetesVersion)
 		add("spec.kubernetesVersion", err)
 	}
-	_, err := parseProviders(splitList(c.Spec.Provider))
+	_, err = parseProviders(splitList(c.Spec.Provider))
 	add("spec.provider", err)
 	for i, r := range c.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		if r.Profile != profiles.None && r.Profile != profiles.Auto {
-			_, err := profiles.Lookup(r.Profile)
-			add(field+".profile", err)
+			lookup(field+".profile", r.Profile)
 		}
 		for _, n := range []struct {
 			name  string
@@ -158,7 +190,71 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return catalog, nil
+}
+
+// catalog is base (nil: the built-ins) with the config's own profiles. When
+// they have errors, it is base, and declared holds their names.
+func (c *Config) catalog(base *profiles.Catalog) (catalog *profiles.Catalog, declared map[string]bool, err error) {
+	if base == nil {
+		base = profiles.Builtin()
+	}
+	if len(c.Spec.Profiles) == 0 {
+		return base, nil, nil
+	}
+	if c.sources == nil {
+		c.sources, err = c.profileSources()
+	}
+	if err == nil {
+		if catalog, err = base.Extend(c.sources); err == nil {
+			return catalog, nil, nil
+		}
+	}
+	declared = map[string]bool{}
+	for _, s := range c.sources {
+		declared[node.GetStr(node.Get(s.Node, "metadata"), "name")] = true
+	}
+	return base, declared, err
+}
+
+// profileSources reads spec.profiles: paths relative to the config file,
+// inline profiles as they are.
+func (c *Config) profileSources() ([]profiles.Source, error) {
+	var sources []profiles.Source
+	var errs []error
+	for i := range c.Spec.Profiles {
+		item := &c.Spec.Profiles[i]
+		field := fmt.Sprintf("spec.profiles[%d]", i)
+		switch {
+		case item.Kind == yaml.MappingNode:
+			origin := field
+			if c.file != "" {
+				origin = c.file + " " + field
+			}
+			sources = append(sources, profiles.Source{Origin: origin, Where: field + ".", Node: item})
+		case item.Kind == yaml.ScalarNode && item.ShortTag() == "!!str" && c.file == "":
+			errs = append(errs, fmt.Errorf("%s: %q is a path, and this config is no file to read it beside (a KRM functionConfig): put the ShutdownProfile inline (apiVersion, kind, metadata, spec)", field, item.Value))
+		case item.Kind == yaml.ScalarNode && item.ShortTag() == "!!str":
+			p := item.Value
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(c.file), p)
+			}
+			read, err := profiles.ReadSources(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", field, err))
+			}
+			for _, s := range read {
+				s.Where = field + ": " + s.Where
+				sources = append(sources, s)
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s: expected a path or an inline %s, got %s", field, profiles.Kind, shape.Describe(item)))
+		}
+	}
+	return sources, errors.Join(errs...)
 }
 
 // matches reports whether the rule selects workload w.

@@ -44,11 +44,15 @@ type Options struct {
 	ReplacePreStop  bool
 	// Strict makes every warning an error: Helm 4 and kustomize hide stderr.
 	Strict bool
+	// Catalog holds the profiles to choose from; nil: the built-ins. The
+	// config's spec.profiles are added to it.
+	Catalog *profiles.Catalog
 }
 
 // Renderer applies the options to documents. It holds no per-run state and
 // can be used for any number of runs.
 type Renderer struct {
+	catalog         *profiles.Catalog
 	defaultProfile  *profiles.Profile
 	rules           []Rule
 	kube            KubeVersion
@@ -65,21 +69,22 @@ func New(opts Options) (*Renderer, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
-	} else if err := validateGoConfig(cfg); err != nil {
+	}
+	catalog, err := validateGoConfig(cfg, opts.Catalog)
+	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
+	r := &Renderer{catalog: catalog, rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
 	r.auto = name == profiles.Auto
 	if name != "" && name != profiles.None && !r.auto {
-		p, err := profiles.Lookup(name)
+		p, err := r.catalog.Lookup(name)
 		if err != nil {
 			return nil, fmt.Errorf("--profile: %w", err)
 		}
 		r.defaultProfile = p
 	}
-	var err error
 	if r.kube, err = ParseKubeVersion(firstNonEmpty(opts.KubeVersion, cfg.Spec.KubernetesVersion, DefaultKubeVersion)); err != nil {
 		return nil, fmt.Errorf("--kube-version: %w", err)
 	}
@@ -410,9 +415,9 @@ func (st *run) decide(w *workload) (decision, error) {
 			if !w.isTidbCluster() {
 				named = node.GetStr(node.Lookup(w.object, "metadata", "annotations"), ContainerAnnotation)
 			}
-			return autoProfile(w, reason+": auto", splitList(named)), nil
+			return st.autoProfile(w, reason+": auto", splitList(named)), nil
 		}
-		p, err := profiles.Lookup(name)
+		p, err := st.catalog.Lookup(name)
 		if err != nil {
 			return decision{}, &DocumentError{Ref: w.ref, Field: field, Err: err}
 		}
@@ -428,11 +433,11 @@ func (st *run) decide(w *workload) (decision, error) {
 			return decision{reason: reason, optedOut: true}, nil
 		}
 		if rule.Profile == profiles.Auto {
-			d := autoProfile(w, reason+": auto", splitList(rule.Container))
+			d := st.autoProfile(w, reason+": auto", splitList(rule.Container))
 			d.rule = rule // its numbers and container still apply
 			return d, nil
 		}
-		p, _ := profiles.Get(rule.Profile) // validated with the config
+		p, _ := st.catalog.Get(rule.Profile) // validated with the config
 		return decision{profile: p, rule: rule, reason: reason}, nil
 	}
 	if st.defaultProfile == nil && !st.auto {
@@ -443,7 +448,7 @@ func (st *run) decide(w *workload) (decision, error) {
 			note: "--profile leaves Helm hooks alone; to change this one, annotate it " + ProfileAnnotation + ": NAME or match it with a rule"}, nil
 	}
 	if st.auto {
-		return autoProfile(w, "--profile auto", nil), nil
+		return st.autoProfile(w, "--profile auto", nil), nil
 	}
 	return decision{profile: st.defaultProfile, reason: "--profile"}, nil
 }
@@ -455,9 +460,9 @@ func (st *run) decide(w *workload) (decision, error) {
 // can kill another program, and generic-http is not a guess worth making.
 // Where containers are named (a rule's container, graceful.dev/container),
 // only their own images count: the profile goes on them.
-func autoProfile(w *workload, reason string, named []string) decision {
+func (r *Renderer) autoProfile(w *workload, reason string, named []string) decision {
 	if w.isTidbCluster() {
-		p, _ := profiles.Get("tidb")
+		p, _ := r.catalog.Get("tidb")
 		return decision{profile: p, reason: reason + ": a TidbCluster"}
 	}
 	all := w.containers()
@@ -471,7 +476,7 @@ func autoProfile(w *workload, reason string, named []string) decision {
 	fits := func(cs []transformers.Container) (names []string, byName map[string]*profiles.Profile, why []string) {
 		byName = map[string]*profiles.Profile{}
 		for _, c := range cs {
-			for _, p := range profiles.FittingImage(c.Image) {
+			for _, p := range r.catalog.FittingImage(c.Image) {
 				if byName[p.Name] == nil {
 					names = append(names, p.Name)
 				}
@@ -535,7 +540,7 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	}
 	st.profiled++
 	entry.Decision = dec.profile.Name + " (" + dec.reason + ")"
-	if w.isTidbCluster() && dec.profile.Name != "tidb" {
+	if w.isTidbCluster() && !st.catalog.Refines(dec.profile, "tidb") {
 		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Warning, Field: w.podSpecPath,
 			Message: fmt.Sprintf("a TidbCluster takes only the tidb profile, not %s; left unchanged", dec.profile.Name)})
 		return entry, nil

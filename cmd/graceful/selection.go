@@ -11,8 +11,14 @@ import (
 func (o *renderOptions) addSelectionFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.profile, "profile", "", "profile for workloads that no annotation or rule decides (auto: picked by image); list them with: graceful profiles")
 	f.StringVar(&o.configFile, "config", "", "GracefulShutdown config file with settings and rules")
+	addProfilesFlag(f, &o.profileFiles)
 	f.StringSliceVar(&o.providers, "provider", nil, "cloud load balancer(s) whose drain annotations to set: alibaba, aws, aws-lbc, tencent, huawei (gcp, azure: explained only)")
 	f.StringVar(&o.kubeVersion, "kube-version", "", "target Kubernetes version; decides the native sleep action (default "+render.DefaultKubeVersion+")")
 	f.BoolVar(&o.stopSignalField, "stop-signal-field", false, "set lifecycle.stopSignal (feature gate ContainerStopSignals, Kubernetes 1.33+) instead of sending the signal from the hook")
 	f.BoolVar(&o.replacePreStop, "replace-prestop", false, "replace existing preStop hooks instead of keeping them")
+}
+
+// addProfilesFlag registers --profiles, the user's ShutdownProfile files.
+func addProfilesFlag(f *pflag.FlagSet, paths *[]string) {
+	f.StringArrayVar(paths, "profiles", nil, "a ShutdownProfile file, or a directory of them: your own profiles, next to the built-in ones (repeatable)")
 }
