@@ -280,6 +280,12 @@ func (p *Profile) problems(prefix string) []error {
 		}
 		d.pattern = re
 	}
+	for i, pattern := range p.Images {
+		// "team/app", not "registry.example.com/team/app": ParseImage strips the registry.
+		if host, rest, ok := strings.Cut(pattern, "/"); ok && rest != "" && (strings.ContainsAny(host, ".:") || host == "localhost") {
+			add(fmt.Sprintf("images[%d]", i), "%q names a registry; a pattern matches the repository without it: %q", pattern, rest)
+		}
+	}
 	if p.SignalPID1 && len(p.Images) == 0 {
 		add("signalPID1", "needs images: a signal goes only to the application it is meant for")
 	}

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/internal/shape"
+	"github.com/graceful-dev/graceful/internal/suggest"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -147,8 +150,10 @@ func (c *Config) validate(base *profiles.Catalog) (*profiles.Catalog, error) {
 	catalog, declared, err := c.catalog(base)
 	errs = append(errs, err)
 	lookup := func(field, name string) {
-		if !declared[name] { // a profile of the config's own with errors: they are reported
-			_, err := catalog.Lookup(name)
+		if _, err := catalog.Lookup(name); err != nil && !declared[name] { // a declared one's errors are reported
+			if near := suggest.Nearest(name, slices.Collect(maps.Keys(declared))); near != "" {
+				err = fmt.Errorf("unknown profile %q; did you mean %s?", name, near)
+			}
 			add(field, err)
 		}
 	}
@@ -205,19 +210,22 @@ func (c *Config) catalog(base *profiles.Catalog) (catalog *profiles.Catalog, dec
 	if len(c.Spec.Profiles) == 0 {
 		return base, nil, nil
 	}
+	var readErr error
 	if c.sources == nil {
-		c.sources, err = c.profileSources()
+		c.sources, readErr = c.profileSources()
 	}
-	if err == nil {
-		if catalog, err = base.Extend(c.sources); err == nil {
-			return catalog, nil, nil
-		}
+	catalog, err = base.Extend(c.sources)
+	if err == nil && readErr == nil {
+		return catalog, nil, nil
 	}
 	declared = map[string]bool{}
 	for _, s := range c.sources {
 		declared[node.GetStr(node.Get(s.Node, "metadata"), "name")] = true
 	}
-	return base, declared, err
+	if catalog == nil {
+		catalog = base
+	}
+	return catalog, declared, errors.Join(readErr, err)
 }
 
 // profileSources reads spec.profiles: paths relative to the config file,
