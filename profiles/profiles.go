@@ -16,8 +16,8 @@ import (
 // None is the profile name that opts a workload out.
 const None = "none"
 
-// Auto is the profile name that picks, for each workload, the built-in profile
-// whose image patterns fit its containers.
+// Auto is the profile name that picks, for each workload, the profile whose
+// image patterns fit its containers.
 const Auto = "auto"
 
 // Profile is one application's cure: how long to wait, how to stop, how long to

@@ -19,7 +19,8 @@ func newProfilesCmd() *cobra.Command {
 		Use:   "profiles [NAME]",
 		Short: "List the profiles and their settings, or show one in detail",
 		Long: "Without NAME: one line per profile. With NAME: every setting of that profile, what the user may set in the\n" +
-			"application, and the sources its facts come from. --sources lists every profile's sources.",
+			"application, and the sources its facts come from. --sources lists every profile's sources.\n" +
+			"--profiles adds your own ShutdownProfile files, and an ORIGIN column.",
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return profiles.Names(), cobra.ShellCompDirectiveNoFileComp
