@@ -79,6 +79,7 @@ func TestParseRejects(t *testing.T) {
 		"condition without test":     "stopSignal: SIGTERM\nrequires: [{message: m}]\n",
 		"drain flag without a group": "stopSignal: SIGTERM\ndrainFlags: [{pattern: '-t \\d+'}]\n",
 		"bad regexp":                 "stopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
+		"image with registry":        "stopSignal: SIGTERM\nimages: [registry.example.com/team/app]\n",
 		"bad version":                "stopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
 	} {
 		if _, err := Parse([]byte(profileDoc(doc))); err == nil {
