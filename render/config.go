@@ -235,6 +235,9 @@ func (c *Config) profileSources() ([]profiles.Source, error) {
 	var errs []error
 	for i := range c.Spec.Profiles {
 		item := &c.Spec.Profiles[i]
+		if item.Kind == yaml.AliasNode {
+			item = item.Alias
+		}
 		field := fmt.Sprintf("spec.profiles[%d]", i)
 		switch {
 		case item.Kind == yaml.MappingNode:

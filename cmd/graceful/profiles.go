@@ -27,9 +27,9 @@ func newProfilesCmd() *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			catalog, err := profiles.Load(files...)
+			catalog, err := loadProfiles(files)
 			if err != nil {
-				return fmt.Errorf("--profiles: %w", err)
+				return err
 			}
 			switch {
 			case len(args) == 1 && args[0] == profiles.Auto:

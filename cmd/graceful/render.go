@@ -129,8 +129,8 @@ func (o *renderOptions) renderer() (*render.Renderer, error) {
 		Strict:          o.strict,
 	}
 	var err error
-	if opts.Catalog, err = profiles.Load(o.profileFiles...); err != nil {
-		return nil, fmt.Errorf("--profiles: %w", err)
+	if opts.Catalog, err = loadProfiles(o.profileFiles); err != nil {
+		return nil, err
 	}
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)

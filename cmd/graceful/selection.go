@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/pflag"
 
+	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 )
 
@@ -21,4 +25,21 @@ func (o *renderOptions) addSelectionFlags(f *pflag.FlagSet) {
 // addProfilesFlag registers --profiles, the user's ShutdownProfile files.
 func addProfilesFlag(f *pflag.FlagSet, paths *[]string) {
 	f.StringArrayVar(paths, "profiles", nil, "a ShutdownProfile file, or a directory of them: your own profiles, next to the built-in ones (repeatable)")
+}
+
+// loadProfiles is the built-in profiles with those of --profiles; a
+// profile's name given there (--profiles nginx) was meant for --profile.
+func loadProfiles(paths []string) (*profiles.Catalog, error) {
+	catalog, err := profiles.Load(paths...)
+	if err == nil {
+		return catalog, nil
+	}
+	for _, p := range paths {
+		if _, isName := profiles.Get(p); isName {
+			if _, statErr := os.Stat(p); statErr != nil {
+				return nil, fmt.Errorf("--profiles: %w; --profiles reads ShutdownProfile files: did you mean --profile %s?", err, p)
+			}
+		}
+	}
+	return nil, fmt.Errorf("--profiles: %w", err)
 }
