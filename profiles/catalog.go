@@ -350,12 +350,12 @@ func (c *Catalog) Extend(sources []Source) (*Catalog, error) {
 		errs := &errsOf[pd.at]
 		p := &Profile{}
 		if pd.base != "" {
-			visiting[name] = true
-			if visiting[pd.base] {
+			if visiting[pd.base] || pd.base == name {
 				*errs = append(*errs, pd.src.errorf("spec.base", "%s is based on itself, through %s", name, pd.base))
 				failed[name] = true
 				return nil
 			}
+			visiting[name] = true
 			base := resolve(pd.base)
 			visiting[name] = false
 			switch {

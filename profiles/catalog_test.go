@@ -114,6 +114,7 @@ func TestExtendErrors(t *testing.T) {
 		"g.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web}\n",
 		"h.yaml": head + "metadata: {name: h}\nspec: {base: nginx, preStopDelaySeconds: 20}\n",
 		"i.yaml": head + "metadata: {name: i}\n",
+		"j.yaml": head + "metadata: {name: j}\nspec: {base: j}\n---\n" + head + "metadata: {name: k}\nspec: {base: g}\n",
 	})
 	if err == nil {
 		t.Fatal("accepted")
@@ -129,13 +130,14 @@ func TestExtendErrors(t *testing.T) {
 		`g.yaml: metadata.name: "Web" is not allowed`,
 		`h.yaml: spec.terminationGracePeriodSeconds: 30 is less than preStopDelaySeconds \+ drainSeconds \+ headroomSeconds = 20 \+ 25 \+ 0 = 45`,
 		`i.yaml: spec: missing`,
+		`j.yaml \(document 1\): spec.base: j is based on itself, through j`,
 	} {
 		if !regexp.MustCompile(want).MatchString(err.Error()) {
 			t.Errorf("no error %q in:\n%v", want, err)
 		}
 	}
-	if n := strings.Count(err.Error(), "\n") + 1; n != 10 {
-		t.Errorf("%d errors, want 10 (one per problem):\n%v", n, err)
+	if n := strings.Count(err.Error(), "\n") + 1; n != 11 {
+		t.Errorf("%d errors, want 11 (one per problem):\n%v", n, err)
 	}
 }
 
