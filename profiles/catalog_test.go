@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func extend(t *testing.T, files map[string]string) (*Catalog, error) {
@@ -90,6 +92,11 @@ spec:
 			t.Errorf("%s fits %v, want %s", image, got, want)
 		}
 	}
+	// A name is defined once across catalogs too (--profiles and spec.profiles).
+	if _, err := c.Extend([]Source{{Origin: "again.yaml", Where: "again.yaml: ", Node: mustNode(t, "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: nginx-slow}\nspec: {base: nginx}\n")}}); err == nil ||
+		!regexp.MustCompile(`^again.yaml: metadata.name: "nginx-slow" is also defined in .*slow.yaml \(document 1\)$`).MatchString(err.Error()) {
+		t.Errorf("a name defined again: %v", err)
+	}
 	// A refinement with the base's images replaces the base under auto.
 	c, err = extend(t, map[string]string{"a.yaml": "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: web}\nspec: {base: nginx}\n"})
 	if err != nil {
@@ -149,4 +156,13 @@ func TestReadSourcesEmpty(t *testing.T) {
 	if _, err := ReadSources(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing path: %v", err)
 	}
+}
+
+func mustNode(t *testing.T, text string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Content[0]
 }

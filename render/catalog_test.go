@@ -39,3 +39,30 @@ func TestOptionsCatalog(t *testing.T) {
 		t.Errorf("the catalog's profile was not applied:\n%s", out)
 	}
 }
+
+// TestTidbClusterTakesARefinedTidb: a TidbCluster takes the tidb profile or
+// one based on it, and no other.
+func TestTidbClusterTakesARefinedTidb(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: tidb-slow}\nspec: {base: tidb, preStopDelaySeconds: 20, terminationGracePeriodSeconds: 70}\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := profiles.Builtin().Extend([]profiles.Source{{Origin: "test", Where: "test: ", Node: doc.Content[0]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := []byte("apiVersion: pingcap.com/v1alpha1\nkind: TidbCluster\nmetadata: {name: basic}\nspec:\n  tidb:\n    baseImage: pingcap/tidb\n    replicas: 1\n")
+	for profile, want := range map[string]string{"tidb-slow": "terminationGracePeriodSeconds: 70", "nginx": ""} {
+		r, err := New(Options{Profile: profile, Catalog: catalog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _, err := r.RenderStream(cluster)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changed := string(out) != string(cluster); changed != (want != "") || !strings.Contains(string(out), want) {
+			t.Errorf("%s on a TidbCluster:\n%s", profile, out)
+		}
+	}
+}
