@@ -542,7 +542,7 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	entry.Decision = dec.profile.Name + " (" + dec.reason + ")"
 	if w.isTidbCluster() && !st.catalog.Refines(dec.profile, "tidb") {
 		entry.Findings = append(entry.Findings, transformers.Finding{Severity: transformers.Warning, Field: w.podSpecPath,
-			Message: fmt.Sprintf("a TidbCluster takes only the tidb profile, not %s; left unchanged", dec.profile.Name)})
+			Message: fmt.Sprintf("a TidbCluster takes only the tidb profile or one based on it, not %s; left unchanged", dec.profile.Name)})
 		return entry, nil
 	}
 	s := st.settings(dec.profile, dec.rule)
