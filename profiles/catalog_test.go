@@ -166,3 +166,29 @@ func mustNode(t *testing.T, text string) *yaml.Node {
 	}
 	return doc.Content[0]
 }
+
+// FuzzExtend: a profile file is an error or a profile that validates; never a panic.
+func FuzzExtend(f *testing.F) {
+	files, _ := filepath.Glob("builtin/*.yaml")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(strings.Replace(string(data), "name: ", "name: my-", 1))
+	}
+	f.Add("apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: a}\nspec: {base: nginx, images: [x], drainFlags: [{pattern: '(\\d+)'}]}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		sources, err := sourcesOf([]byte(text), "f.yaml")
+		if err != nil {
+			return
+		}
+		c, err := Builtin().Extend(sources)
+		if err != nil {
+			return
+		}
+		for _, name := range c.Names() {
+			p, _ := c.Get(name)
+			if err := p.Validate(); err != nil {
+				t.Fatalf("%s was accepted but does not validate: %v", name, err)
+			}
+		}
+	})
+}
