@@ -1,35 +1,35 @@
-// Package profiles holds the named shutdown profiles. A profile is data: a YAML
-// file under builtin/, embedded in the binary, loaded once and validated.
+// Package profiles holds the named shutdown profiles. A profile is data: a
+// ShutdownProfile file, either one of builtin/ (embedded in the binary) or
+// the user's; a Catalog holds them, loaded once and validated.
 package profiles
 
 import (
-	"bytes"
-	"embed"
+	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
-
-	"github.com/graceful-dev/graceful/internal/suggest"
 )
 
 // None is the profile name that opts a workload out.
 const None = "none"
 
-// Auto is the profile name that picks, for each workload, the built-in profile
-// whose image patterns fit its containers.
+// Auto is the profile name that picks, for each workload, the profile whose
+// image patterns fit its containers.
 const Auto = "auto"
 
 // Profile is one application's cure: how long to wait, how to stop, how long to
 // give it, and which in-app settings make it stop gracefully.
 type Profile struct {
-	Name        string `yaml:"name"`
+	// Name is the file's metadata.name.
+	Name string `yaml:"-"`
+	// Origin is where the profile came from: BuiltinOrigin or a file.
+	Origin string `yaml:"-"`
+	// Base names the profile this one starts from: every field the file
+	// gives replaces the base's (a list too, whole), the rest is the base's.
+	Base        string `yaml:"base,omitempty"`
 	Description string `yaml:"description"`
 	// Images are repository patterns (see ImageMatches) of the containers the
 	// profile is meant for.
@@ -210,57 +210,16 @@ const (
 	MaxGraceSeconds = 86400
 )
 
-//go:embed builtin/*.yaml
-var builtinFS embed.FS
+// Validate checks that the profile is usable and keeps its own budget; it
+// reports every problem at once.
+func (p *Profile) Validate() error { return errors.Join(p.problems("")...) }
 
-var builtin = mustLoadBuiltin()
-
-func mustLoadBuiltin() map[string]*Profile {
-	all, err := loadFS(builtinFS)
-	if err != nil {
-		panic(err) // the embedded files are checked by tests
-	}
-	return all
-}
-
-func loadFS(fsys fs.FS) (map[string]*Profile, error) {
-	files, err := fs.Glob(fsys, "builtin/*.yaml")
-	if err != nil {
-		return nil, err
-	}
-	all := map[string]*Profile{}
-	for _, f := range files {
-		data, err := fs.ReadFile(fsys, f)
-		if err != nil {
-			return nil, err
-		}
-		p, err := Parse(data)
-		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", f, err)
-		}
-		if all[p.Name] != nil {
-			return nil, fmt.Errorf("profile %s: name %q used twice", f, p.Name)
-		}
-		all[p.Name] = p
-	}
-	return all, nil
-}
-
-// Parse decodes and validates one profile file; unknown fields are errors.
-func Parse(data []byte) (*Profile, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	var p Profile
-	if err := dec.Decode(&p); err != nil {
-		return nil, err
-	}
-	return &p, p.Validate()
-}
-
-// Validate checks that the profile is usable and keeps its own budget.
-func (p *Profile) Validate() error {
-	if p.Name == "" || p.Name == None || p.Name == Auto {
-		return fmt.Errorf("name %q is not allowed", p.Name)
+// problems are the profile's errors, each naming its field after prefix
+// (a file's "spec.").
+func (p *Profile) problems(prefix string) []error {
+	var errs []error
+	add := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s%s: %s", prefix, field, fmt.Sprintf(format, args...)))
 	}
 	for _, n := range []struct {
 		field      string
@@ -272,23 +231,26 @@ func (p *Profile) Validate() error {
 		{"headroomSeconds", p.HeadroomSeconds, MaxDelaySeconds},
 	} {
 		if err := CheckSeconds(n.field, n.value, n.max); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("%s%w", prefix, err))
 		}
 	}
 	if need := p.PreStopDelaySeconds + p.DrainSeconds + p.HeadroomSeconds; p.TerminationGracePeriodSeconds < need {
-		return fmt.Errorf("terminationGracePeriodSeconds %d is less than preStopDelaySeconds + drainSeconds + headroomSeconds = %d",
-			p.TerminationGracePeriodSeconds, need)
+		add("terminationGracePeriodSeconds", "%d is less than preStopDelaySeconds + drainSeconds + headroomSeconds = %d + %d + %d = %d",
+			p.TerminationGracePeriodSeconds, p.PreStopDelaySeconds, p.DrainSeconds, p.HeadroomSeconds, need)
 	}
-	if !IsSignal(p.StopSignal) {
-		return fmt.Errorf("stopSignal %q is not a signal name like SIGTERM", p.StopSignal)
+	switch {
+	case p.StopSignal == "":
+		add("stopSignal", "missing; a signal name like SIGTERM")
+	case !IsSignal(p.StopSignal):
+		add("stopSignal", "%q is not a signal name like SIGTERM", p.StopSignal)
 	}
-	for _, sig := range p.ForbiddenSignals {
+	for i, sig := range p.ForbiddenSignals {
 		if !IsSignal(sig) {
-			return fmt.Errorf("forbiddenSignals: %q is not a signal name like SIGQUIT", sig)
+			add(fmt.Sprintf("forbiddenSignals[%d]", i), "%q is not a signal name like SIGQUIT", sig)
 		}
 	}
 	if p.Forbids(p.StopSignal) {
-		return fmt.Errorf("stopSignal %s is one of forbiddenSignals", p.StopSignal)
+		add("stopSignal", "%s is one of forbiddenSignals", p.StopSignal)
 	}
 	for _, list := range []struct {
 		field string
@@ -296,13 +258,14 @@ func (p *Profile) Validate() error {
 	}{{"requires", p.Requires}, {"unsafeWhen", p.UnsafeWhen}} {
 		for i := range list.conds {
 			c := &list.conds[i]
+			field := fmt.Sprintf("%s[%d]", list.field, i)
 			if (c.Command == "" && c.Env == "") || c.Message == "" {
-				return fmt.Errorf("%s[%d]: needs a command or an env, and a message", list.field, i)
+				add(field, "needs a command or an env, and a message")
 			}
 			if c.Command != "" {
 				re, err := regexp.Compile(c.Command)
 				if err != nil {
-					return fmt.Errorf("%s[%d].command: %w", list.field, i, err)
+					add(field+".command", "%v", err)
 				}
 				c.command = re
 			}
@@ -312,29 +275,37 @@ func (p *Profile) Validate() error {
 		d := &p.DrainFlags[i]
 		re, err := regexp.Compile(d.Pattern)
 		if err != nil || re.NumSubexp() != 1 {
-			return fmt.Errorf("drainFlags[%d].pattern: needs a regular expression with one group (the seconds): %v", i, err)
+			add(fmt.Sprintf("drainFlags[%d].pattern", i), "needs a regular expression with one group (the seconds): %v", err)
+			re = nil
 		}
 		d.pattern = re
 	}
+	for i, pattern := range p.Images {
+		// "team/app", not "registry.example.com/team/app": ParseImage strips the registry.
+		if host, rest, ok := strings.Cut(pattern, "/"); ok && rest != "" && (strings.ContainsAny(host, ".:") || host == "localhost") {
+			add(fmt.Sprintf("images[%d]", i), "%q names a registry; a pattern matches the repository without it: %q", pattern, rest)
+		}
+	}
 	if p.SignalPID1 && len(p.Images) == 0 {
-		return fmt.Errorf("signalPID1 needs images: a signal goes only to the application it is meant for")
+		add("signalPID1", "needs images: a signal goes only to the application it is meant for")
 	}
 	for i, k := range p.ImageStopSignals {
+		field := fmt.Sprintf("imageStopSignals[%d]", i)
 		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
-			return fmt.Errorf("imageStopSignals[%d]: needs images, registries and a signal", i)
+			add(field, "needs images, registries and a signal")
 		}
 		if k.TagPattern != "" {
 			if _, err := path.Match(k.TagPattern, ""); err != nil {
-				return fmt.Errorf("imageStopSignals[%d].tagPattern: %w", i, err)
+				add(field+".tagPattern", "%v", err)
 			}
 		}
 		if k.MinVersion != "" {
 			if _, ok := parseVersion(k.MinVersion); !ok {
-				return fmt.Errorf("imageStopSignals[%d].minVersion: %q is not a version like 1.19.5", i, k.MinVersion)
+				add(field+".minVersion", "%q is not a version like 1.19.5", k.MinVersion)
 			}
 		}
 	}
-	return nil
+	return errs
 }
 
 // CheckSeconds rejects negative and absurd durations.
@@ -356,46 +327,6 @@ func IsSignal(s string) bool {
 		}
 	}
 	return true
-}
-
-// Get returns a built-in profile by name.
-func Get(name string) (*Profile, bool) {
-	p, ok := builtin[name]
-	return p, ok
-}
-
-// Names lists the built-in profile names, sorted.
-func Names() []string {
-	names := make([]string, 0, len(builtin))
-	for n := range builtin {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Lookup returns the named profile or an error that lists the valid names.
-func Lookup(name string) (*Profile, error) {
-	if p, ok := Get(name); ok {
-		return p, nil
-	}
-	hint := ""
-	if near := suggest.Nearest(name, Names()); near != "" {
-		hint = "; did you mean " + near + "?"
-	}
-	return nil, fmt.Errorf("unknown profile %q%s (known: %s, %s to pick by image, or %s to skip)", name, hint, strings.Join(Names(), ", "), Auto, None)
-}
-
-// FittingImage returns the built-in profiles whose image patterns fit image,
-// sorted by name. Profiles without patterns (generic-http) fit nothing.
-func FittingImage(image string) []*Profile {
-	var out []*Profile
-	for _, name := range Names() {
-		if p := builtin[name]; len(p.Images) > 0 && p.FitsImage(image) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // TakesLoadBalancerDrain reports whether the profile's pods get the load

@@ -70,19 +70,19 @@ func TestSpecDefaults(t *testing.T) {
 
 func TestParseRejects(t *testing.T) {
 	for name, doc := range map[string]string{
-		"unknown field":              "name: x\nstopSignal: SIGTERM\ntypo: 1\n",
-		"broken budget":              "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: 20\ndrainSeconds: 20\nterminationGracePeriodSeconds: 30\n",
-		"negative":                   "name: x\nstopSignal: SIGTERM\npreStopDelaySeconds: -1\n",
-		"bad signal":                 "name: x\nstopSignal: QUIT\n",
-		"reserved name":              "name: none\nstopSignal: SIGTERM\n",
-		"signal to any":              "name: x\nstopSignal: SIGQUIT\nsignalPID1: true\n",
-		"forbidden own signal":       "name: x\nstopSignal: SIGQUIT\nforbiddenSignals: [SIGQUIT]\n",
-		"condition without test":     "name: x\nstopSignal: SIGTERM\nrequires: [{message: m}]\n",
-		"drain flag without a group": "name: x\nstopSignal: SIGTERM\ndrainFlags: [{pattern: '-t \\d+'}]\n",
-		"bad regexp":                 "name: x\nstopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
-		"bad version":                "name: x\nstopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
+		"unknown field":              "stopSignal: SIGTERM\ntypo: 1\n",
+		"broken budget":              "stopSignal: SIGTERM\npreStopDelaySeconds: 20\ndrainSeconds: 20\nterminationGracePeriodSeconds: 30\n",
+		"negative":                   "stopSignal: SIGTERM\npreStopDelaySeconds: -1\n",
+		"bad signal":                 "stopSignal: QUIT\n",
+		"signal to any":              "stopSignal: SIGQUIT\nsignalPID1: true\n",
+		"forbidden own signal":       "stopSignal: SIGQUIT\nforbiddenSignals: [SIGQUIT]\n",
+		"condition without test":     "stopSignal: SIGTERM\nrequires: [{message: m}]\n",
+		"drain flag without a group": "stopSignal: SIGTERM\ndrainFlags: [{pattern: '-t \\d+'}]\n",
+		"bad regexp":                 "stopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
+		"image with registry":        "stopSignal: SIGTERM\nimages: [registry.example.com/team/app]\n",
+		"bad version":                "stopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
 	} {
-		if _, err := Parse([]byte(doc)); err == nil {
+		if _, err := Parse([]byte(profileDoc(doc))); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -181,7 +181,7 @@ func TestImageFits(t *testing.T) {
 // "requires" as a profile file may use it.
 func TestConditions(t *testing.T) {
 	node, _ := Get("node")
-	needs, err := Parse([]byte("name: x\nstopSignal: SIGTERM\nrequires: [{command: '(^|\\s)--die-on-term(\\s|=|$)', env: UWSGI_DIE_ON_TERM, message: m}]\n"))
+	needs, err := Parse([]byte(profileDoc("stopSignal: SIGTERM\nrequires: [{command: '(^|\\s)--die-on-term(\\s|=|$)', env: UWSGI_DIE_ON_TERM, message: m}]\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,4 +241,10 @@ func TestImageMatching(t *testing.T) {
 			t.Errorf("%q: got %v", image, got)
 		}
 	}
+}
+
+// profileDoc wraps spec fields, given flat, into a ShutdownProfile named x.
+func profileDoc(spec string) string {
+	lines := strings.Split(strings.TrimSuffix(spec, "\n"), "\n")
+	return "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: x}\nspec:\n  " + strings.Join(lines, "\n  ") + "\n"
 }

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/graceful-dev/graceful/profiles"
 )
 
 // Output is one rendered input, held as its documents' bytes so that a
@@ -119,14 +121,16 @@ func (p PostRenderer) Run(renderedManifests *bytes.Buffer) (*bytes.Buffer, error
 
 // validateGoConfig runs ParseConfig's validation on a Config built in Go,
 // which may leave out apiVersion and kind: a rule with profile "nignx" or a
-// negative delay is an error there as in a file.
-func validateGoConfig(c *Config) error {
+// negative delay is an error there as in a file. It returns the profiles of
+// base (nil: the built-ins) with the config's own.
+func validateGoConfig(c *Config, base *profiles.Catalog) (*profiles.Catalog, error) {
 	v := *c
 	if v.APIVersion == "" && v.Kind == "" {
 		v.APIVersion, v.Kind = ConfigAPIVersion, ConfigKind
 	}
-	if err := v.Validate(); err != nil {
-		return fmt.Errorf("config: %w", err)
+	catalog, err := v.validate(base)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
-	return nil
+	return catalog, nil
 }

@@ -4,14 +4,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
+	"path/filepath"
 	"reflect"
-	"strconv"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/internal/shape"
 	"github.com/graceful-dev/graceful/internal/suggest"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
@@ -30,6 +33,9 @@ type Config struct {
 	// Metadata is free: kustomize puts its own annotations there.
 	Metadata yaml.Node  `yaml:"metadata"`
 	Spec     ConfigSpec `yaml:"spec"`
+
+	file    string            // where the config was read: spec.profiles paths are relative to it
+	sources []profiles.Source // spec.profiles, read
 }
 
 // ConfigSpec holds what the command-line flags can also set, and the rules.
@@ -42,8 +48,12 @@ type ConfigSpec struct {
 	StopSignalField bool   `yaml:"stopSignalField,omitempty"`
 	ReplacePreStop  bool   `yaml:"replacePreStop,omitempty"`
 	// Strict makes warnings errors, like --strict.
-	Strict bool   `yaml:"strict,omitempty"`
-	Rules  []Rule `yaml:"rules,omitempty"`
+	Strict bool `yaml:"strict,omitempty"`
+	// Profiles are the user's ShutdownProfiles, like --profiles: each a path
+	// (a file or directory, relative to the config file) or a ShutdownProfile
+	// inline. A KRM functionConfig has no directory: there, only inline ones.
+	Profiles []yaml.Node `yaml:"profiles,omitempty"`
+	Rules    []Rule      `yaml:"rules,omitempty"`
 }
 
 // Rule picks workloads and says which profile they get, with overrides.
@@ -69,11 +79,18 @@ type Match struct {
 	Images     []string          `yaml:"images,omitempty"`
 }
 
-// ParseConfig decodes and validates a GracefulShutdown. Unknown fields are
-// errors: a typo must not silently do nothing. Every problem is reported at
-// once, by its field path in the file's own words, with a suggestion for a
-// near miss.
-func ParseConfig(data []byte) (*Config, error) {
+// ParseConfig decodes and validates a GracefulShutdown that is no file: its
+// spec.profiles may only be inline, and its rules name built-in profiles or
+// those.
+func ParseConfig(data []byte) (*Config, error) { return LoadConfig(data, "", nil) }
+
+// LoadConfig decodes and validates a GracefulShutdown read from file ("" for
+// none, as a KRM functionConfig), whose spec.profiles paths are relative to
+// the file. The profiles its rules name are those of catalog (nil: the
+// built-ins) and its own. Unknown fields are errors: a typo must not silently
+// do nothing. Every problem is reported at once, by its field path in the
+// file's own words, with a suggestion for a near miss.
+func LoadConfig(data []byte, file string, catalog *profiles.Catalog) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, err
@@ -81,10 +98,10 @@ func ParseConfig(data []byte) (*Config, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("the config is empty; want a %s %s", ConfigAPIVersion, ConfigKind)
 	}
-	shapeErrs := checkShape(doc.Content[0], reflect.TypeOf(Config{}), "")
+	shapeErrs := shape.Check(doc.Content[0], reflect.TypeOf(Config{}), "", "the config")
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(len(shapeErrs) == 0)
-	var c Config
+	c := Config{file: file}
 	if err := dec.Decode(&c); err != nil {
 		var typeErr *yaml.TypeError
 		if len(shapeErrs) == 0 || !errors.As(err, &typeErr) {
@@ -93,129 +110,34 @@ func ParseConfig(data []byte) (*Config, error) {
 		// The shape errors say it in the user's words; what did decode is
 		// still validated, so every problem is reported at once.
 	}
-	if err := errors.Join(append(shapeErrs, c.Validate())...); err != nil {
+	_, err := c.validate(catalog)
+	if err := errors.Join(append(shapeErrs, err)...); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// checkShape compares a YAML tree with the Go type it decodes into, by the
-// yaml names of its fields, and returns every mismatch with its path.
-func checkShape(n *yaml.Node, t reflect.Type, path string) []error {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if t == reflect.TypeOf(yaml.Node{}) || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
-		return nil
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	at := func(format string, args ...any) []error {
-		name := path
-		if name == "" {
-			name = "the config"
-		}
-		return []error{fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))}
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return at("expected a mapping, got %s", describe(n))
-		}
-		fields := map[string]reflect.StructField{}
-		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name != "" && name != "-" {
-				fields[name] = f
-				names = append(names, name)
-			}
-		}
-		var errs []error
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			key := n.Content[i].Value
-			child := joinField(path, key)
-			f, ok := fields[key]
-			if !ok {
-				msg := "unknown field"
-				if near := suggest.Nearest(key, names); near != "" {
-					msg += "; did you mean " + near + "?"
-				} else {
-					msg += " (known: " + strings.Join(names, ", ") + ")"
-				}
-				errs = append(errs, fmt.Errorf("%s: %s", child, msg))
-				continue
-			}
-			errs = append(errs, checkShape(n.Content[i+1], f.Type, child)...)
-		}
-		return errs
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return at("expected a list, got %s", describe(n))
-		}
-		var errs []error
-		for i, item := range n.Content {
-			errs = append(errs, checkShape(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))...)
-		}
-		return errs
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			return at("expected a mapping, got %s", describe(n))
-		}
-		var errs []error
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			errs = append(errs, checkShape(n.Content[i+1], t.Elem(), joinField(path, n.Content[i].Value))...)
-		}
-		return errs
-	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			return at("expected an integer, got %s", describe(n))
-		}
-	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
-			return at("expected true or false, got %s", describe(n))
-		}
-	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			return at("expected a string, got %s", describe(n))
-		}
-	}
-	return nil
-}
-
-func joinField(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	}
-	return strconv.Quote(n.Value)
-}
-
 // ConfigFromNode reads a GracefulShutdown from a parsed tree (a KRM functionConfig).
-func ConfigFromNode(n *yaml.Node) (*Config, error) {
+func ConfigFromNode(n *yaml.Node) (*Config, error) { return configFromNode(n, nil) }
+
+func configFromNode(n *yaml.Node, catalog *profiles.Catalog) (*Config, error) {
 	data, err := yaml.Marshal(n)
 	if err != nil {
 		return nil, err
 	}
-	return ParseConfig(data)
+	return LoadConfig(data, "", catalog)
 }
 
-// Validate reports every problem at once, each with its field.
+// Validate reports every problem at once, each with its field; rules may
+// name the built-in profiles and the config's own.
 func (c *Config) Validate() error {
+	_, err := c.validate(nil)
+	return err
+}
+
+// validate checks the config with the profiles of base (nil: the built-ins)
+// and returns them with the config's own.
+func (c *Config) validate(base *profiles.Catalog) (*profiles.Catalog, error) {
 	var errs []error
 	add := func(field string, err error) {
 		if err != nil {
@@ -225,21 +147,29 @@ func (c *Config) Validate() error {
 	if c.APIVersion != ConfigAPIVersion || c.Kind != ConfigKind {
 		add("apiVersion/kind", fmt.Errorf("got %q/%q, want apiVersion: %s, kind: %s", c.APIVersion, c.Kind, ConfigAPIVersion, ConfigKind))
 	}
+	catalog, declared, err := c.catalog(base)
+	errs = append(errs, err)
+	lookup := func(field, name string) {
+		if _, err := catalog.Lookup(name); err != nil && !declared[name] { // a declared one's errors are reported
+			if near := suggest.Nearest(name, slices.Collect(maps.Keys(declared))); near != "" {
+				err = fmt.Errorf("unknown profile %q; did you mean %s?", name, near)
+			}
+			add(field, err)
+		}
+	}
 	if c.Spec.Profile != "" && c.Spec.Profile != profiles.Auto {
-		_, err := profiles.Lookup(c.Spec.Profile)
-		add("spec.profile", err)
+		lookup("spec.profile", c.Spec.Profile)
 	}
 	if c.Spec.KubernetesVersion != "" {
 		_, err := ParseKubeVersion(c.Spec.KubernetesVersion)
 		add("spec.kubernetesVersion", err)
 	}
-	_, err := parseProviders(splitList(c.Spec.Provider))
+	_, err = parseProviders(splitList(c.Spec.Provider))
 	add("spec.provider", err)
 	for i, r := range c.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
 		if r.Profile != profiles.None && r.Profile != profiles.Auto {
-			_, err := profiles.Lookup(r.Profile)
-			add(field+".profile", err)
+			lookup(field+".profile", r.Profile)
 		}
 		for _, n := range []struct {
 			name  string
@@ -265,7 +195,77 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return catalog, nil
+}
+
+// catalog is base (nil: the built-ins) with the config's own profiles. When
+// they have errors, it is base, and declared holds their names.
+func (c *Config) catalog(base *profiles.Catalog) (catalog *profiles.Catalog, declared map[string]bool, err error) {
+	if base == nil {
+		base = profiles.Builtin()
+	}
+	if len(c.Spec.Profiles) == 0 {
+		return base, nil, nil
+	}
+	var readErr error
+	if c.sources == nil {
+		c.sources, readErr = c.profileSources()
+	}
+	catalog, err = base.Extend(c.sources)
+	if err == nil && readErr == nil {
+		return catalog, nil, nil
+	}
+	declared = map[string]bool{}
+	for _, s := range c.sources {
+		declared[node.GetStr(node.Get(s.Node, "metadata"), "name")] = true
+	}
+	if catalog == nil {
+		catalog = base
+	}
+	return catalog, declared, errors.Join(readErr, err)
+}
+
+// profileSources reads spec.profiles: paths relative to the config file,
+// inline profiles as they are.
+func (c *Config) profileSources() ([]profiles.Source, error) {
+	var sources []profiles.Source
+	var errs []error
+	for i := range c.Spec.Profiles {
+		item := &c.Spec.Profiles[i]
+		if item.Kind == yaml.AliasNode {
+			item = item.Alias
+		}
+		field := fmt.Sprintf("spec.profiles[%d]", i)
+		switch {
+		case item.Kind == yaml.MappingNode:
+			origin := field
+			if c.file != "" {
+				origin = c.file + " " + field
+			}
+			sources = append(sources, profiles.Source{Origin: origin, Where: field + ".", Node: item})
+		case item.Kind == yaml.ScalarNode && item.ShortTag() == "!!str" && c.file == "":
+			errs = append(errs, fmt.Errorf("%s: %q is a path, and this config is no file to read it beside (a KRM functionConfig): put the ShutdownProfile inline (apiVersion, kind, metadata, spec)", field, item.Value))
+		case item.Kind == yaml.ScalarNode && item.ShortTag() == "!!str":
+			p := item.Value
+			if !filepath.IsAbs(p) {
+				p = filepath.Join(filepath.Dir(c.file), p)
+			}
+			read, err := profiles.ReadSources(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", field, err))
+			}
+			for _, s := range read {
+				s.Where = field + ": " + s.Where
+				sources = append(sources, s)
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s: expected a path or an inline %s, got %s", field, profiles.Kind, shape.Describe(item)))
+		}
+	}
+	return sources, errors.Join(errs...)
 }
 
 // matches reports whether the rule selects workload w.

@@ -130,7 +130,7 @@ func itemResults(r *Renderer, report *Report, docs []*Document) ([]any, error) {
 // encoded whole); items given as text are patched like CLI documents.
 func renderItems(list *yaml.Node, docs []*Document, opts Options) (*Renderer, *Report, []any, error) {
 	if fc := node.Get(list, "functionConfig"); !node.IsNull(fc) {
-		cfg, err := ConfigFromNode(fc)
+		cfg, err := configFromNode(fc, opts.Catalog)
 		if err != nil {
 			results, err := failed(nil, fmt.Errorf("functionConfig: %w", err))
 			return nil, nil, results, err

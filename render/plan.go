@@ -114,9 +114,9 @@ func (p *Plan) applies() bool { return p.work != nil && len(p.work.pod.Container
 func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, error) {
 	p := sel.profile
 	plan := &Plan{Profile: p.Name, Source: sel.reason, profile: p}
-	if sec := w.section; sec != nil && len(sec.profiles) > 0 && !slices.Contains(sec.profiles, p.Name) {
+	if sec := w.section; sec != nil && len(sec.profiles) > 0 && !slices.ContainsFunc(sec.profiles, func(name string) bool { return st.catalog.Refines(p, name) }) {
 		return plan, []transformers.Finding{{Code: transformers.CodeKindProfile, Severity: transformers.Warning, Field: w.podSpecPath,
-			Message: fmt.Sprintf("a %s takes only the %s profile, not %s; left unchanged", w.ref.Kind, strings.Join(sec.profiles, " or "), p.Name)}}, nil
+			Message: fmt.Sprintf("a %s takes only the %s profile or one based on it, not %s; left unchanged", w.ref.Kind, strings.Join(sec.profiles, " or "), p.Name)}}, nil
 	}
 	plan.work = &planWork{}
 	s := &plan.work.settings

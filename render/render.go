@@ -39,13 +39,16 @@ type Options struct {
 	ReplacePreStop  bool
 	// Strict makes every warning an error: Helm 4 and kustomize hide stderr.
 	Strict bool
+	// Catalog holds the profiles to choose from; nil: the built-ins. The
+	// config's spec.profiles are added to it.
+	Catalog *profiles.Catalog
 }
 
 // Renderer applies the options to documents. It holds no per-run state and
 // can be used for any number of runs.
 type Renderer struct {
 	// catalog is where every profile is looked up: the built-ins by default.
-	catalog        Catalog
+	catalog        *profiles.Catalog
 	defaultProfile *profiles.Profile
 	rules          []Rule
 	kube           KubeVersion
@@ -65,10 +68,12 @@ func New(opts Options) (*Renderer, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
-	} else if err := validateGoConfig(cfg); err != nil {
+	}
+	catalog, err := validateGoConfig(cfg, opts.Catalog)
+	if err != nil {
 		return nil, err
 	}
-	r := &Renderer{catalog: builtinCatalog{}, rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
+	r := &Renderer{catalog: catalog, rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
 		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
 	r.auto = name == profiles.Auto
@@ -79,7 +84,6 @@ func New(opts Options) (*Renderer, error) {
 		}
 		r.defaultProfile = p
 	}
-	var err error
 	if r.kube, err = ParseKubeVersion(firstNonEmpty(opts.KubeVersion, cfg.Spec.KubernetesVersion, DefaultKubeVersion)); err != nil {
 		return nil, fmt.Errorf("--kube-version: %w", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -13,17 +14,23 @@ import (
 
 func newProfilesCmd() *cobra.Command {
 	var sources bool
+	var files []string
 	cmd := &cobra.Command{
 		Use:   "profiles [NAME]",
 		Short: "List the profiles and their settings, or show one in detail",
 		Long: "Without NAME: one line per profile. With NAME: every setting of that profile, what the user may set in the\n" +
-			"application, and the sources its facts come from. --sources lists every profile's sources.",
+			"application, and the sources its facts come from. --sources lists every profile's sources.\n" +
+			"--profiles adds your own ShutdownProfile files, and an ORIGIN column.",
 		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			return profiles.Names(), cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
+			catalog, err := loadProfiles(files)
+			if err != nil {
+				return err
+			}
 			switch {
 			case len(args) == 1 && args[0] == profiles.Auto:
 				fmt.Fprintf(out, "%s is not a profile: --profile %s (or the annotation or a rule's profile: %s) picks, for each workload,\n"+
@@ -35,38 +42,55 @@ func newProfilesCmd() *cobra.Command {
 					"workload, or a rule's profile: %s, to keep graceful away from it while --profile applies to the rest.\n", profiles.None, profiles.None, profiles.None)
 				return nil
 			case len(args) == 1:
-				p, err := profiles.Lookup(args[0])
+				p, err := catalog.Lookup(args[0])
 				if err != nil {
 					return err
 				}
 				printProfile(out, p)
 				return nil
 			case sources:
-				for _, name := range profiles.Names() {
-					p, _ := profiles.Get(name)
+				for _, name := range catalog.Names() {
+					p, _ := catalog.Get(name)
 					for _, s := range p.Sources {
 						fmt.Fprintf(out, "%s: %s\n", p.Name, s)
 					}
 				}
 				return nil
 			}
-			return printProfiles(out)
+			return printProfiles(out, catalog)
 		},
 	}
 	cmd.Flags().BoolVar(&sources, "sources", false, "list every profile's sources, one line each")
+	addProfilesFlag(cmd.Flags(), &files)
 	return cmd
 }
 
-func printProfiles(out io.Writer) error {
+// printProfiles lists the catalog; with profiles of the user's, an ORIGIN
+// column says where each came from (a column that says built-in on every
+// line says nothing).
+func printProfiles(out io.Writer, catalog *profiles.Catalog) error {
+	names := catalog.Names()
+	withOrigin := slices.ContainsFunc(names, func(n string) bool {
+		p, _ := catalog.Get(n)
+		return p.Origin != profiles.BuiltinOrigin
+	})
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tIMAGES\tDESCRIPTION")
-	for _, name := range profiles.Names() {
-		p, _ := profiles.Get(name)
+	header := "PROFILE\tPRESTOP DELAY\tSTOP SIGNAL\tDRAIN\tGRACE PERIOD\tIMAGES\tDESCRIPTION"
+	if withOrigin {
+		header = "PROFILE\tORIGIN\t" + strings.TrimPrefix(header, "PROFILE\t")
+	}
+	fmt.Fprintln(w, header)
+	for _, name := range names {
+		p, _ := catalog.Get(name)
 		images := strings.Join(p.Images, ",")
 		if images == "" {
 			images = "(any)"
 		}
-		fmt.Fprintf(w, "%s\t%ds\t%s\t%ds\t%ds\t%s\t%s\n", p.Name, p.PreStopDelaySeconds, p.StopSignal,
+		origin := ""
+		if withOrigin {
+			origin = p.Origin + "\t"
+		}
+		fmt.Fprintf(w, "%s\t%s%ds\t%s\t%ds\t%ds\t%s\t%s\n", p.Name, origin, p.PreStopDelaySeconds, p.StopSignal,
 			p.DrainSeconds, p.TerminationGracePeriodSeconds, images, p.Description)
 	}
 	return w.Flush()
@@ -78,6 +102,10 @@ func printProfile(out io.Writer, p *profiles.Profile) {
 		fmt.Fprintf(out, "%-22s %s\n", label+":", fmt.Sprintf(format, args...))
 	}
 	line("profile", "%s", p.Name)
+	line("origin", "%s", p.Origin)
+	if p.Base != "" {
+		line("base", "%s (the fields the file gives replace its, lists whole)", p.Base)
+	}
 	line("description", "%s", p.Description)
 	images := strings.Join(p.Images, ", ")
 	if images == "" {

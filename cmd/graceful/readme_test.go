@@ -49,3 +49,25 @@ func TestArgoCDProfileParameter(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEProfileFile: the README's example ShutdownProfile loads.
+func TestREADMEProfileFile(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, block := range strings.Split(string(readme), "```yaml\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if !strings.Contains(block, "kind: ShutdownProfile") {
+			continue
+		}
+		found++
+		if _, err := profiles.Parse([]byte(block)); err != nil {
+			t.Errorf("README.md's ShutdownProfile does not load: %v\n%s", err, block)
+		}
+	}
+	if found == 0 {
+		t.Error("README.md shows no ShutdownProfile")
+	}
+}

@@ -21,6 +21,7 @@ import (
 type renderOptions struct {
 	profile         string
 	configFile      string
+	profileFiles    []string
 	providers       []string
 	kubeVersion     string
 	stopSignalField bool
@@ -127,12 +128,16 @@ func (o *renderOptions) renderer() (*render.Renderer, error) {
 		ReplacePreStop:  o.replacePreStop,
 		Strict:          o.strict,
 	}
+	var err error
+	if opts.Catalog, err = loadProfiles(o.profileFiles); err != nil {
+		return nil, err
+	}
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
 		if err != nil {
 			return nil, fmt.Errorf("--config %w", pathError(o.configFile, err))
 		}
-		if opts.Config, err = render.ParseConfig(data); err != nil {
+		if opts.Config, err = render.LoadConfig(data, o.configFile, opts.Catalog); err != nil {
 			return nil, fmt.Errorf("config %s: %w", o.configFile, err)
 		}
 	}

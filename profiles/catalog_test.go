@@ -1,0 +1,194 @@
+package profiles
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func extend(t *testing.T, files map[string]string) (*Catalog, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sources, err := ReadSources(dir)
+	if err != nil {
+		return nil, err
+	}
+	return Builtin().Extend(sources)
+}
+
+// TestBuiltinFiles: each built-in is a ShutdownProfile named as its file.
+func TestBuiltinFiles(t *testing.T) {
+	files, _ := filepath.Glob("builtin/*.yaml")
+	if len(files) != len(Names()) {
+		t.Fatalf("%d files, %d profiles", len(files), len(Names()))
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		p, ok := Get(name)
+		if !ok || p.Origin != BuiltinOrigin {
+			t.Errorf("%s: no built-in profile %s", f, name)
+		}
+	}
+}
+
+// TestBase: a field the file gives replaces the base's, a list whole; the
+// rest, sources and notes too, is the base's. The base is not changed.
+func TestBase(t *testing.T) {
+	c, err := extend(t, map[string]string{
+		"slow.yaml": `apiVersion: graceful.dev/v1alpha1
+kind: ShutdownProfile
+metadata: {name: nginx-slow}
+spec:
+  base: nginx
+  preStopDelaySeconds: 15
+  terminationGracePeriodSeconds: 40
+  images: [my/nginx]
+  notes: [mine]
+---
+apiVersion: graceful.dev/v1alpha1
+kind: ShutdownProfile
+metadata: {name: nginx-slower}
+spec:
+  base: nginx-slow
+  drainSeconds: 60
+  terminationGracePeriodSeconds: 75
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nginx, _ := c.Get("nginx")
+	slow, _ := c.Get("nginx-slow")
+	slower, _ := c.Get("nginx-slower")
+	if slow.PreStopDelaySeconds != 15 || slow.DrainSeconds != 25 || slow.TerminationGracePeriodSeconds != 40 ||
+		slow.StopSignal != "SIGQUIT" || !slow.SignalPID1 || len(slow.ImageStopSignals) != 2 ||
+		!slices.Equal(slow.Images, []string{"my/nginx"}) || !slices.Equal(slow.Notes, []string{"mine"}) ||
+		!slices.Equal(slow.Sources, nginx.Sources) || slow.Description != nginx.Description || slow.Base != "nginx" {
+		t.Errorf("nginx-slow: %+v", slow)
+	}
+	if slower.PreStopDelaySeconds != 15 || slower.DrainSeconds != 60 || slower.Base != "nginx-slow" ||
+		!strings.HasSuffix(slower.Origin, "slow.yaml (document 2)") {
+		t.Errorf("nginx-slower: %+v", slower)
+	}
+	if nginx.PreStopDelaySeconds != 5 || !slices.Equal(nginx.Images, []string{"nginx", "nginx-unprivileged"}) || len(nginx.Notes) != 0 {
+		t.Errorf("the base changed: %+v", nginx)
+	}
+	// Under auto the refinement wins where both fit; nginx keeps its own images.
+	for image, want := range map[string]string{"my/nginx:1": "nginx-slower", "nginx:1.27": "nginx"} {
+		var got []string
+		for _, p := range c.FittingImage(image) {
+			got = append(got, p.Name)
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s fits %v, want %s", image, got, want)
+		}
+	}
+	// A name is defined once across catalogs too (--profiles and spec.profiles).
+	if _, err := c.Extend([]Source{{Origin: "again.yaml", Where: "again.yaml: ", Node: mustNode(t, "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: nginx-slow}\nspec: {base: nginx}\n")}}); err == nil ||
+		!regexp.MustCompile(`^again.yaml: metadata.name: "nginx-slow" is also defined in .*slow.yaml \(document 1\)$`).MatchString(err.Error()) {
+		t.Errorf("a name defined again: %v", err)
+	}
+	// A refinement with the base's images replaces the base under auto.
+	c, err = extend(t, map[string]string{"a.yaml": "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: web}\nspec: {base: nginx}\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit := c.FittingImage("nginx:1.27"); len(fit) != 1 || fit[0].Name != "web" {
+		t.Errorf("nginx:1.27 fits %v, want web alone", fit)
+	}
+}
+
+// TestExtendErrors: every problem of every file at once, each naming its
+// file and field, with a suggestion for a near miss.
+func TestExtendErrors(t *testing.T) {
+	head := "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\n"
+	_, err := extend(t, map[string]string{
+		"a.yaml": head + "metadata: {name: a}\nspec: {stopSignal: SIGTERM, prestopDelaySeconds: 5}\n",
+		"b.yaml": head + "metadata: {name: b}\nspec: {base: ngnix}\n",
+		"c.yaml": head + "metadata: {name: c}\nspec: {stopSignal: QUIT}\n",
+		"d.yaml": head + "metadata: {name: a}\nspec: {stopSignal: SIGTERM}\n",
+		"e.yaml": head + "metadata: {name: nginx}\nspec: {stopSignal: SIGTERM}\n",
+		"f.yaml": head + "metadata: {name: f}\nspec: {base: g}\n---\n" + head + "metadata: {name: g}\nspec: {base: f}\n",
+		"g.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web}\n",
+		"h.yaml": head + "metadata: {name: h}\nspec: {base: nginx, preStopDelaySeconds: 20}\n",
+		"i.yaml": head + "metadata: {name: i}\n",
+		"j.yaml": head + "metadata: {name: j}\nspec: {base: j}\n---\n" + head + "metadata: {name: k}\nspec: {base: g}\n",
+	})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		`a.yaml: spec.prestopDelaySeconds: unknown field; did you mean preStopDelaySeconds\?`,
+		`b.yaml: spec.base: unknown profile "ngnix"; did you mean nginx\?`,
+		`c.yaml: spec.stopSignal: "QUIT" is not a signal name like SIGTERM`,
+		`d.yaml: metadata.name: "a" is also defined in .*a.yaml`,
+		`e.yaml: metadata.name: "nginx" is a built-in profile; give yours another name, with spec.base: nginx`,
+		`f.yaml \(document 2\): spec.base: g is based on itself, through f`,
+		`g.yaml: apiVersion: got "v1", kind "ConfigMap"; want apiVersion: graceful.dev/v1alpha1, kind: ShutdownProfile`,
+		`g.yaml: metadata.name: "Web" is not allowed`,
+		`h.yaml: spec.terminationGracePeriodSeconds: 30 is less than preStopDelaySeconds \+ drainSeconds \+ headroomSeconds = 20 \+ 25 \+ 0 = 45`,
+		`i.yaml: spec: missing`,
+		`j.yaml \(document 1\): spec.base: j is based on itself, through j`,
+	} {
+		if !regexp.MustCompile(want).MatchString(err.Error()) {
+			t.Errorf("no error %q in:\n%v", want, err)
+		}
+	}
+	if n := strings.Count(err.Error(), "\n") + 1; n != 11 {
+		t.Errorf("%d errors, want 11 (one per problem):\n%v", n, err)
+	}
+}
+
+func TestReadSourcesEmpty(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := ReadSources(dir); err == nil || !strings.Contains(err.Error(), "no ShutdownProfile there") {
+		t.Errorf("an empty directory: %v", err)
+	}
+	if _, err := ReadSources(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("a missing path: %v", err)
+	}
+}
+
+func mustNode(t *testing.T, text string) *yaml.Node {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Content[0]
+}
+
+// FuzzExtend: a profile file is an error or a profile that validates; never a panic.
+func FuzzExtend(f *testing.F) {
+	files, _ := filepath.Glob("builtin/*.yaml")
+	for _, file := range files {
+		data, _ := os.ReadFile(file)
+		f.Add(strings.Replace(string(data), "name: ", "name: my-", 1))
+	}
+	f.Add("apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\nmetadata: {name: a}\nspec: {base: nginx, images: [x], drainFlags: [{pattern: '(\\d+)'}]}\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		sources, err := sourcesOf([]byte(text), "f.yaml")
+		if err != nil {
+			return
+		}
+		c, err := Builtin().Extend(sources)
+		if err != nil {
+			return
+		}
+		for _, name := range c.Names() {
+			p, _ := c.Get(name)
+			if err := p.Validate(); err != nil {
+				t.Fatalf("%s was accepted but does not validate: %v", name, err)
+			}
+		}
+	})
+}
