@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -8,6 +10,10 @@ import (
 
 	"github.com/graceful-dev/graceful/internal/node"
 )
+
+// renderDrain reads the drain from render's grace period message
+// ("30 s: preStop 5 s + drain 25 s").
+var renderDrain = regexp.MustCompile(`\bdrain (\d+) s`)
 
 // defaultGraceSeconds is Kubernetes' terminationGracePeriodSeconds when absent.
 const defaultGraceSeconds = 30
@@ -30,30 +36,40 @@ func (c *checker) checkGrace(w *workload) []Finding {
 	}
 	line := w.lineOf(set)
 	if set == nil {
-		line = w.lineOf(node.Get(w.pod.Template, "spec"))
-	}
-	if e := c.fixes[keyOf(w.obj.Ref)]; e != nil && w.profile != nil {
-		for _, f := range e.Findings {
-			if f.Field != field {
-				continue
-			}
-			want, err := strconv.Atoi(f.Proposed)
-			if f.Changed && err == nil && want > grace {
-				budget := f.Message
-				if i := strings.Index(budget, ": "); i >= 0 && strings.Contains(budget, "preStop") {
-					budget = budget[i+2:]
-				}
-				return []Finding{finding("GS202", line, field,
-					"the grace period is %d s%s, and the %s profile needs %d s (%s): the kubelet kills the application before it has drained",
-					grace, defaulted(set), w.profile.Name, want, budget)}
-			}
-			if !f.Changed && strings.Contains(f.Message, "does not cover") {
-				return []Finding{finding("GS202", line, field, "%s", f.Message)}
-			}
-		}
-		return nil
+		line = w.lineOf(w.pod.Spec)
 	}
 	delay := w.maxDelay()
+	if p := w.profile; p != nil {
+		drain, source := p.DrainSeconds, "the "+p.Name+" profile's"
+		if e := c.fixes[keyOf(w.obj.Ref)]; e != nil {
+			for _, f := range e.Findings {
+				if f.Field != field {
+					continue
+				}
+				if !f.Changed && strings.Contains(f.Message, "does not cover") {
+					return []Finding{finding("GS202", line, field, "%s", f.Message)}
+				}
+				// render's budget names the drain it found: a drain flag or
+				// Spring timeout of the user's wins over the profile's.
+				if m := renderDrain.FindStringSubmatch(f.Message); m != nil {
+					if d, _ := strconv.Atoi(m[1]); d != drain {
+						drain, source = d, "the application's (as the manifest sets it)"
+					}
+				}
+			}
+		}
+		need := delay + drain + p.HeadroomSeconds
+		if grace >= need || drain == 0 {
+			return nil
+		}
+		budget := fmt.Sprintf("preStop %d s + %s drain %d s", delay, source, drain)
+		if p.HeadroomSeconds > 0 {
+			budget += fmt.Sprintf(" + headroom %d s", p.HeadroomSeconds)
+		}
+		return []Finding{finding("GS202", line, field,
+			"the grace period is %d s%s, below %s = %d s: the kubelet kills the application before it has drained",
+			grace, defaulted(set), budget, need)}
+	}
 	if delay > 0 && delay+2 > grace {
 		return []Finding{finding("GS202", line, field,
 			"the grace period is %d s%s and the preStop delay %d s: the kubelet counts the hook against the grace period, so the application gets at most 2 s to finish its requests; give it delay + drain",

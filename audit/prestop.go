@@ -28,7 +28,7 @@ func (c *checker) checkPreStopDelay(w *workload) []Finding {
 		if h.kind != "" {
 			what = "a preStop hook without a delay"
 		}
-		f := finding("GS201", w.lineOf(node.Get(s.c.Node, "name")), s.c.Path+".lifecycle.preStop",
+		f := finding("GS201", w.lineOf(s.c.Node), s.c.Path+".lifecycle.preStop",
 			"container %q serves traffic (%s) and has %s: it stops while the endpoint removal is still reaching kube-proxy, ingress controllers and load balancers, which keep sending it requests that are refused",
 			s.c.Name, s.why, what)
 		if h.node != nil {

@@ -9,7 +9,8 @@ import (
 // Profiles without a delay (databases, brokers, workers) are left out, as
 // for GS201.
 func (c *checker) checkReadiness(w *workload) []Finding {
-	if w.profile != nil && w.profile.PreStopDelaySeconds == 0 {
+	if w.pod.Template == nil || (w.profile != nil && w.profile.PreStopDelaySeconds == 0) {
+		// A TidbCluster: tidb-operator writes the probes.
 		return nil
 	}
 	var out []Finding
@@ -17,7 +18,7 @@ func (c *checker) checkReadiness(w *workload) []Finding {
 		if !node.IsNull(node.Get(s.c.Node, "readinessProbe")) {
 			continue
 		}
-		f := finding("GS209", w.lineOf(node.Get(s.c.Node, "name")), s.c.Path+".readinessProbe",
+		f := finding("GS209", w.lineOf(s.c.Node), s.c.Path+".readinessProbe",
 			"container %q serves traffic (%s) and has no readiness probe: a new pod gets requests before it can serve them", s.c.Name, s.why)
 		if !s.routed {
 			f.Severity = transformers.Info

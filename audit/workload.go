@@ -71,8 +71,12 @@ var metricsPort = regexp.MustCompile(`(?i)metric|prom|monitor|health|probe|pprof
 // that declare a port (or the first); without one, those that declare a port
 // other than a metrics port. Never a batch pod, a Helm hook or istio-proxy.
 func (w *workload) servingContainers() []serving {
-	if w.pod.Batch || w.hook || w.pod.Template == nil {
+	if w.pod.Batch || w.hook || len(w.pod.Containers) == 0 {
 		return nil
+	}
+	if w.pod.Template == nil {
+		// A TidbCluster: tidb-operator puts its tidb servers behind a Service.
+		return []serving{{c: w.pod.Containers[0], routed: true, why: "the tidb server of a TidbCluster, behind the Service tidb-operator makes"}}
 	}
 	var all []transformers.Container
 	for _, c := range w.pod.Containers {
