@@ -240,14 +240,24 @@ func newChecker(opts Options) (*checker, error) {
 // fix is render's decision and changes for an object.
 func (c *checker) fix(ref render.Ref) Fix {
 	e := c.fixes[keyOf(ref)]
-	if e == nil {
+	switch {
+	case e == nil && ref.Kind == "Service" && len(c.providers) == 0:
+		return Fix{Notes: []string{"render writes drain annotations only for the load balancers of a --provider"}}
+	case e == nil && ref.Kind == "Service":
+		return Fix{Notes: []string{"render adds nothing here: the Service has the provider's drain setting already"}}
+	case e == nil:
 		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}
 	}
 	fx := Fix{Decision: e.Decision}
 	for _, f := range e.Findings {
 		if f.Changed {
 			fx.Changes = append(fx.Changes, f)
-		} else if f.Severity != transformers.Info || len(fx.Notes) < 3 {
+		}
+	}
+	for _, f := range e.Findings {
+		// With changes, render's warnings say what it left to the user;
+		// without, its notes too say why it changed nothing.
+		if !f.Changed && (f.Severity != transformers.Info || len(fx.Changes) == 0) {
 			fx.Notes = append(fx.Notes, f.Message)
 		}
 	}

@@ -149,12 +149,12 @@ func writeWithResults(out io.Writer, data []byte, doc *yaml.Node, results []*yam
 				return err
 			}
 		}
-		b, err := yaml.Marshal(node.NewMap("results", node.NewSeq(seq...)))
-		if err != nil {
+		enc := yaml.NewEncoder(out)
+		enc.SetIndent(2)
+		if err := enc.Encode(node.NewMap("results", node.NewSeq(seq...))); err != nil {
 			return err
 		}
-		_, err = out.Write(b)
-		return err
+		return enc.Close()
 	}
 	if len(results) > 0 {
 		node.Set(list, "results", node.NewSeq(seq...))

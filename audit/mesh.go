@@ -18,16 +18,16 @@ func (c *checker) checkIstio(w *workload) []Finding {
 		return nil
 	}
 	delay := w.maxDelay()
-	need, what := delay, fmt.Sprintf("the preStop delay of %d s", delay)
+	need, what := delay, fmt.Sprintf("the application's preStop delay of %d s is over", delay)
 	if w.profile != nil && delay > 0 {
 		need += w.profile.DrainSeconds
-		what = fmt.Sprintf("the preStop delay of %d s and the %s profile's drain of %d s", delay, w.profile.Name, w.profile.DrainSeconds)
+		what = fmt.Sprintf("the application's preStop delay of %d s and the %s profile's drain of %d s are over (%d s)", delay, w.profile.Name, w.profile.DrainSeconds, need)
 	}
 	if delay == 0 || side.DrainSeconds >= need {
 		return nil
 	}
-	line := w.lineOf(node.Lookup(w.pod.Template, "metadata", "annotations"))
+	line := w.lineOf(node.Get(w.pod.Template, "metadata"))
 	return []Finding{finding("GS210", line, side.Field,
-		"the classic Istio sidecar exits after its terminationDrainDuration of %d s, before %s (%d s) are over: the application loses its connections while it still waits or drains; set proxy.istio.io/config terminationDrainDuration: %ds, or use a native sidecar",
-		side.DrainSeconds, what, need, need)}
+		"the classic Istio sidecar exits after its terminationDrainDuration of %d s, before %s: the application loses its connections while it still waits or drains; set terminationDrainDuration: %ds in proxy.istio.io/config, or use a native sidecar",
+		side.DrainSeconds, what, need)}
 }

@@ -42,7 +42,6 @@ type sarifText struct {
 
 type sarifRule struct {
 	ID                   string       `json:"id"`
-	Name                 string       `json:"name"`
 	ShortDescription     sarifText    `json:"shortDescription"`
 	FullDescription      sarifText    `json:"fullDescription"`
 	Help                 sarifText    `json:"help"`
@@ -101,15 +100,6 @@ func sarifLevel(s transformers.Severity) string {
 	return "note"
 }
 
-// ruleName is a rule's short description in PascalCase, SARIF's rule name.
-func ruleName(r Rule) string {
-	var b strings.Builder
-	for _, w := range strings.FieldsFunc(r.Short, func(c rune) bool { return !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') }) {
-		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
-	}
-	return b.String()
-}
-
 // artifact is the URI of an object's file, relative and with slashes. stdin
 // has none: Helm's `# Source:` file stands in, without a line (the stream's
 // lines are not the template's).
@@ -135,7 +125,7 @@ func (r *Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 	index := map[string]int{}
 	for i, rule := range Rules {
 		index[rule.Code] = i
-		driver.Rules = append(driver.Rules, sarifRule{ID: rule.Code, Name: ruleName(rule),
+		driver.Rules = append(driver.Rules, sarifRule{ID: rule.Code,
 			ShortDescription: sarifText{rule.Short}, FullDescription: sarifText{rule.Full}, Help: sarifText{rule.Full},
 			DefaultConfiguration: sarifDefault{sarifLevel(rule.Level)}})
 	}

@@ -49,6 +49,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, ch := range res.Fix.Changes {
 				fmt.Fprintf(&b, "      %s: %s\n", ch.Field, ch.Message)
 			}
+			for _, n := range res.Fix.Notes {
+				fmt.Fprintf(&b, "    render also says: %s\n", n)
+			}
 		default:
 			why := strings.Join(res.Fix.Notes, "; ")
 			if res.Fix.Decision != "" {
@@ -62,8 +65,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if total == 0 {
 		fmt.Fprintf(&b, "no findings in %d objects\n", r.Objects)
 	} else {
-		fmt.Fprintf(&b, "%d findings (%d error, %d warning, %d info) in %d of %d objects\n",
-			total, c[transformers.Error], c[transformers.Warning], c[transformers.Info], len(r.Results), r.Objects)
+		noun := "findings"
+		if total == 1 {
+			noun = "finding"
+		}
+		fmt.Fprintf(&b, "%d %s (%d error, %d warning, %d info) in %d of %d objects\n",
+			total, noun, c[transformers.Error], c[transformers.Warning], c[transformers.Info], len(r.Results), r.Objects)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

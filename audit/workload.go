@@ -151,7 +151,7 @@ type port struct{ number, name, protocol string }
 
 func (p port) label() string {
 	if p.name != "" {
-		return p.number + " (" + p.name + ")"
+		return p.number + "/" + p.name
 	}
 	return p.number
 }
