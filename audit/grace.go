@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // renderDrain reads the drain from render's grace period message
@@ -66,9 +67,17 @@ func (c *checker) checkGrace(w *workload) []Finding {
 		if p.HeadroomSeconds > 0 {
 			budget += fmt.Sprintf(" + headroom %d s", p.HeadroomSeconds)
 		}
-		return []Finding{finding("GS202", line, field,
+		f := finding("GS202", line, field,
 			"the grace period is %d s%s, below %s = %d s: the kubelet kills the application before it has drained",
-			grace, defaulted(set), budget, need)}
+			grace, defaulted(set), budget, need)
+		if p.PreStopDelaySeconds == 0 {
+			// Databases, brokers, workers: what is cut short is a final save,
+			// a checkpoint or running tasks, not requests through an endpoint.
+			f.Severity = transformers.Info
+			f.Message = fmt.Sprintf("the grace period is %d s%s, below %s = %d s: the kubelet may kill %s before its shutdown (final save, checkpoint or running tasks) is done",
+				grace, defaulted(set), budget, need, p.Name)
+		}
+		return []Finding{f}
 	}
 	if delay > 0 && delay+2 > grace {
 		return []Finding{finding("GS202", line, field,

@@ -94,6 +94,9 @@ func (w *workload) servingContainers() []serving {
 		}
 		for _, c := range all {
 			for _, p := range containerPorts(c) {
+				if metricsPort.MatchString(p.name) {
+					continue // a Service that also exposes the metrics of an exporter sidecar
+				}
 				if slices.Contains(s.targets, p.number) || (p.name != "" && slices.Contains(s.targets, p.name)) {
 					if !slices.ContainsFunc(out, func(x serving) bool { return x.c.Name == c.Name }) {
 						out = append(out, serving{c: c, routed: true,
