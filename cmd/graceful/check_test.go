@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/graceful-dev/graceful/audit"
 )
 
 // TestCheckGolden runs every case in testdata/check/<case>/ through the real
@@ -99,4 +101,15 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 		t.Fatalf("compiling the SARIF schema: %v", err)
 	}
 	return s
+}
+
+// TestREADMECheckRules: the README's table of check codes is the rule catalog.
+func TestREADMECheckRules(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	for _, r := range audit.Rules {
+		row := "| " + r.Code + " | " + r.Short + " | " + string(r.Level) + " |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README.md lacks the row %q", row)
+		}
+	}
 }
