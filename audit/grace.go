@@ -26,6 +26,18 @@ const defaultGraceSeconds = 30
 // one, the application's drain is unknown, and only a delay that takes the
 // whole grace period is sure to cut requests.
 func (c *checker) checkGrace(w *workload) []Finding {
+	out := c.graceFindings(w)
+	for i := range out {
+		grace, ok := node.Int(node.Get(w.pod.Spec, "terminationGracePeriodSeconds"))
+		if !ok {
+			grace = defaultGraceSeconds
+		}
+		out[i].Current = strconv.Itoa(grace)
+	}
+	return out
+}
+
+func (c *checker) graceFindings(w *workload) []Finding {
 	if w.pod.Batch || w.hook {
 		return nil
 	}

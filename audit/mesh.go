@@ -27,7 +27,9 @@ func (c *checker) checkIstio(w *workload) []Finding {
 		return nil
 	}
 	line := w.lineOf(node.Get(w.pod.Template, "metadata"))
-	return []Finding{finding("GS210", line, side.Field,
+	f := finding("GS210", line, side.Field,
 		"the classic Istio sidecar exits after its terminationDrainDuration of %d s, before %s: the application loses its connections while it still waits or drains; set terminationDrainDuration: %ds in proxy.istio.io/config, or use a native sidecar",
-		side.DrainSeconds, what, need)}
+		side.DrainSeconds, what, need)
+	f.Current = fmt.Sprintf("terminationDrainDuration %ds", side.DrainSeconds)
+	return []Finding{f}
 }

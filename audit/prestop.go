@@ -89,6 +89,7 @@ func (c *checker) checkSleepAction(w *workload) []Finding {
 			}
 			field := ct.Path + ".lifecycle." + event + ".sleep"
 			seconds, _ := node.Int(node.Get(sleep, "seconds"))
+			before := len(out)
 			switch {
 			case !c.kube.AtLeast(1, 30):
 				out = append(out, finding("GS206", w.lineOf(sleep), field,
@@ -98,6 +99,9 @@ func (c *checker) checkSleepAction(w *workload) []Finding {
 				out = append(out, finding("GS206", w.lineOf(sleep), field,
 					"container %q has a %s sleep of 0 seconds, which Kubernetes %s rejects (allowed from 1.33): remove the hook or give it a delay",
 					ct.Name, event, c.kube))
+			}
+			for i := before; i < len(out); i++ {
+				out[i].Current = fmt.Sprintf("sleep: {seconds: %d}", seconds)
 			}
 		}
 	}
@@ -128,7 +132,7 @@ func (c *checker) checkSharedPID1(w *workload) []Finding {
 }
 
 // nginxQuit finds a graceful quit sent to nginx: `nginx -s quit`, or QUIT to PID 1.
-var nginxQuit = regexp.MustCompile(`nginx\s+(-\S+\s+)*-s\s*quit|kill\s+(-QUIT|-SIGQUIT|-3|-s\s+(SIG)?QUIT)\s+1\b`)
+var nginxQuit = regexp.MustCompile(`nginx\b[^;&|\n]*\s-s\s*quit|kill\s+(-QUIT|-SIGQUIT|-3|-s\s+(SIG)?QUIT)\s+1\b`)
 
 // waitsForExit finds a wait for nginx to exit after the quit: a loop on
 // `kill -0`, pgrep or /proc, or `wait`.

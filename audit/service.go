@@ -78,9 +78,13 @@ func (c *checker) rangeChecks(s *service, p transformers.Provider, annotations *
 	n, err := strconv.Atoi(strings.TrimSpace(node.Str(v)))
 	switch {
 	case err != nil:
-		return []Finding{finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %q is not a number of seconds: the controller rejects it", p.Name, node.Str(v))}
+		f := finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %q is not a number of seconds: the controller rejects it", p.Name, node.Str(v))
+		f.Current = node.Str(v)
+		return []Finding{f}
 	case n < p.Min || (p.Max > 0 && n > p.Max):
-		return []Finding{finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %d s is out of the controller's range %d–%d s: it rejects the value", p.Name, n, p.Min, p.Max)}
+		f := finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %d s is out of the controller's range %d–%d s: it rejects the value", p.Name, n, p.Min, p.Max)
+		f.Current = node.Str(v)
+		return []Finding{f}
 	}
 	return nil
 }
