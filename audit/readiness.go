@@ -15,7 +15,7 @@ func (c *checker) checkReadiness(w *workload) []Finding {
 	}
 	var out []Finding
 	for _, s := range w.servingContainers() {
-		if !node.IsNull(node.Get(s.c.Node, "readinessProbe")) {
+		if s.readinessIgnored || !node.IsNull(node.Get(s.c.Node, "readinessProbe")) {
 			continue
 		}
 		f := finding("GS209", w.lineOf(s.c.Node), s.c.Path+".readinessProbe",

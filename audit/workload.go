@@ -22,11 +22,14 @@ type service struct {
 	selector  map[string]string
 	targets   []string // target ports: numbers or names
 	workloads []*workload
+	// publishNotReady: the Service lists pods whatever their readiness.
+	publishNotReady bool
 }
 
 func newService(o render.Object) *service {
 	spec := node.Get(o.Node, "spec")
 	s := &service{obj: o, typ: node.GetStr(spec, "type"), selector: node.Labels(node.Get(spec, "selector"))}
+	s.publishNotReady, _ = node.Bool(node.Get(spec, "publishNotReadyAddresses"))
 	if ports := node.Get(spec, "ports"); node.IsSeq(ports) {
 		for _, p := range ports.Content {
 			t := node.GetStr(p, "targetPort")
@@ -60,6 +63,9 @@ type serving struct {
 	// routed: a Service of the input sends it traffic. Without one, the
 	// container only declares a port, and findings are milder (info).
 	routed bool
+	// readinessIgnored: the Service routes to it ready or not
+	// (publishNotReadyAddresses), as peers of a StatefulSet find each other.
+	readinessIgnored bool
 }
 
 // metricsPort names a port that only monitoring reads: a scrape that
@@ -99,7 +105,7 @@ func (w *workload) servingContainers() []serving {
 				}
 				if slices.Contains(s.targets, p.number) || (p.name != "" && slices.Contains(s.targets, p.name)) {
 					if !slices.ContainsFunc(out, func(x serving) bool { return x.c.Name == c.Name }) {
-						out = append(out, serving{c: c, routed: true,
+						out = append(out, serving{c: c, routed: true, readinessIgnored: s.publishNotReady,
 							why: fmt.Sprintf("Service %s routes to its port %s", s.obj.Ref.Name, p.label())})
 					}
 				}
@@ -115,11 +121,11 @@ func (w *workload) servingContainers() []serving {
 		}
 		for _, c := range all {
 			if len(containerPorts(c)) > 0 {
-				out = append(out, serving{c: c, routed: true, why: fmt.Sprintf("Service %s selects its pods", s.obj.Ref.Name)})
+				out = append(out, serving{c: c, routed: true, readinessIgnored: s.publishNotReady, why: fmt.Sprintf("Service %s selects its pods", s.obj.Ref.Name)})
 			}
 		}
 		if len(out) == 0 {
-			out = append(out, serving{c: all[0], routed: true, why: fmt.Sprintf("Service %s selects its pods", s.obj.Ref.Name)})
+			out = append(out, serving{c: all[0], routed: true, readinessIgnored: s.publishNotReady, why: fmt.Sprintf("Service %s selects its pods", s.obj.Ref.Name)})
 		}
 		return out
 	}
