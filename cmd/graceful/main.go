@@ -22,8 +22,11 @@ var version = ""
 
 func main() {
 	root := newRootCmd(os.Stdin, os.Stdout, os.Stderr, os.Args[1:])
-	if err := root.Execute(); err != nil {
+	if cmd, err := root.ExecuteC(); err != nil {
 		fmt.Fprintln(os.Stderr, root.DisplayName()+":", err)
+		if cmd != nil && cmd.Name() == "check" {
+			os.Exit(checkExitCode(err))
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -72,7 +75,7 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd())
+	root.AddCommand(newRenderCmd(), newCheckCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd())
 	root.SetFlagErrorFunc(flagError(args))
 	strictCompletion(root)
 	asKubectlPlugin(root, os.Args[0])

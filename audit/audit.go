@@ -1,0 +1,343 @@
+// Package audit is `graceful check`: it reads the manifests render reads and
+// reports, per object, what will drop requests when its pods stop, with a
+// stable code, the file and line, and the fix render would write. It changes
+// nothing. Each check family is a file; writers (text, JSON, SARIF, KRM
+// results) are in their own files and decide nothing.
+package audit
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/render"
+	"github.com/graceful-dev/graceful/transformers"
+)
+
+// Options are check's settings: the same selection as render's (the fix is
+// what render would write with them).
+type Options struct {
+	Render render.Options
+}
+
+// Finding is one problem of one object.
+type Finding struct {
+	transformers.Finding
+	// Line is the input line of the field, else of the object; 0 unknown.
+	Line int
+}
+
+// Fix is what render would change in the object, with the same options.
+type Fix struct {
+	// Decision is render's: which profile and why, e.g. "nginx (--profile auto: ...)".
+	Decision string
+	// Changes are render's changes to the object.
+	Changes []transformers.Finding
+	// Notes say why render changes nothing, or what it leaves to the user.
+	Notes []string
+}
+
+// Result is the findings of one object.
+type Result struct {
+	Ref      render.Ref
+	Findings []Finding
+	Fix      Fix
+}
+
+// Report is a check of a set of inputs.
+type Report struct {
+	// Objects is how many objects were read.
+	Objects int
+	// Results are the objects with findings, in input order.
+	Results []Result
+}
+
+// Counts are the findings by severity.
+func (r *Report) Counts() map[transformers.Severity]int {
+	c := map[transformers.Severity]int{}
+	for _, res := range r.Results {
+		for _, f := range res.Findings {
+			c[f.Severity]++
+		}
+	}
+	return c
+}
+
+// rank orders severities.
+func rank(s transformers.Severity) int {
+	switch s {
+	case transformers.Error:
+		return 3
+	case transformers.Warning:
+		return 2
+	case transformers.Info:
+		return 1
+	}
+	return 0
+}
+
+// ParseSeverity reads info, warning or error.
+func ParseSeverity(s string) (transformers.Severity, error) {
+	switch v := transformers.Severity(s); v {
+	case transformers.Info, transformers.Warning, transformers.Error:
+		return v, nil
+	}
+	return "", fmt.Errorf("%q is not a severity: info, warning or error", s)
+}
+
+// Fails reports whether a finding is at or above the threshold.
+func (r *Report) Fails(threshold transformers.Severity) bool {
+	for _, res := range r.Results {
+		for _, f := range res.Findings {
+			if rank(f.Severity) >= rank(threshold) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checker is one run's state: what every check can look up.
+type checker struct {
+	kube      render.KubeVersion
+	providers []transformers.Provider
+	services  []*service
+	fixes     map[key]*render.Entry
+}
+
+type key struct {
+	file        string
+	index, item int
+}
+
+func keyOf(r render.Ref) key { return key{r.File, r.Index, r.Item} }
+
+// Check audits the inputs. Bad input is a *render.DocumentError.
+func Check(inputs []render.Input, opts Options) (*Report, error) {
+	c, err := newChecker(opts)
+	if err != nil {
+		return nil, err
+	}
+	objects, err := render.Objects(inputs)
+	if err != nil {
+		return nil, err
+	}
+	r, err := render.New(opts.Render)
+	if err != nil {
+		return nil, err
+	}
+	// Render works on its own copy of the bytes: its report is the fix.
+	_, rendered, err := r.Render(inputs)
+	if err != nil {
+		return nil, err
+	}
+	c.fixes = map[key]*render.Entry{}
+	for i := range rendered.Entries {
+		e := &rendered.Entries[i]
+		c.fixes[keyOf(e.Ref)] = e
+	}
+	report := &Report{Objects: len(objects)}
+	var workloads []*workload
+	for _, o := range objects {
+		if o.Ref.Kind == "Service" {
+			c.services = append(c.services, newService(o))
+			continue
+		}
+		pod, err := render.FindPodTemplate(o)
+		if err != nil {
+			return nil, err
+		}
+		if pod != nil {
+			workloads = append(workloads, c.newWorkload(o, pod))
+		}
+	}
+	for _, w := range workloads {
+		for _, s := range c.services {
+			if s.selects(w) {
+				w.services = append(w.services, s)
+				s.workloads = append(s.workloads, w)
+			}
+		}
+	}
+	results := map[key]*Result{}
+	add := func(o render.Object, fs []Finding) {
+		if len(fs) == 0 {
+			return
+		}
+		res := results[keyOf(o.Ref)]
+		if res == nil {
+			res = &Result{Ref: o.Ref}
+			results[keyOf(o.Ref)] = res
+		}
+		res.Findings = append(res.Findings, fs...)
+	}
+	for _, w := range workloads {
+		for _, check := range workloadChecks {
+			add(w.obj, check(c, w))
+		}
+	}
+	for _, s := range c.services {
+		add(s.obj, c.checkService(s))
+	}
+	for _, o := range objects {
+		if res := results[keyOf(o.Ref)]; res != nil {
+			res.Fix = c.fix(o.Ref)
+			proposeFromFix(res)
+			report.Results = append(report.Results, *res)
+		}
+	}
+	return report, nil
+}
+
+// workloadChecks run on every workload, in this order.
+var workloadChecks = []func(*checker, *workload) []Finding{
+	(*checker).checkPreStopDelay,
+	(*checker).checkGrace,
+	(*checker).checkShellless,
+	(*checker).checkSleepAction,
+	(*checker).checkSharedPID1,
+	(*checker).checkNginxQuit,
+	(*checker).checkReadiness,
+	(*checker).checkIstio,
+	(*checker).checkPDB,
+}
+
+func newChecker(opts Options) (*checker, error) {
+	cfg := opts.Render.Config
+	if cfg == nil {
+		cfg = &render.Config{}
+	}
+	c := &checker{}
+	version := opts.Render.KubeVersion
+	if version == "" {
+		version = cfg.Spec.KubernetesVersion
+	}
+	if version == "" {
+		version = render.DefaultKubeVersion
+	}
+	var err error
+	if c.kube, err = render.ParseKubeVersion(version); err != nil {
+		return nil, fmt.Errorf("--kube-version: %w", err)
+	}
+	names := opts.Render.Providers
+	if len(names) == 0 && cfg.Spec.Provider != "" {
+		names = strings.Split(cfg.Spec.Provider, ",")
+	}
+	for _, n := range names {
+		p, err := transformers.LookupProvider(strings.TrimSpace(n))
+		if err != nil {
+			return nil, fmt.Errorf("--provider: %w", err)
+		}
+		c.providers = append(c.providers, p)
+	}
+	return c, nil
+}
+
+// fix is render's decision and changes for an object.
+func (c *checker) fix(ref render.Ref) Fix {
+	e := c.fixes[keyOf(ref)]
+	switch {
+	case e == nil && ref.Kind == "Service" && len(c.providers) == 0:
+		return Fix{Notes: []string{"render writes drain annotations only for the load balancers of a --provider"}}
+	case e == nil && ref.Kind == "Service":
+		return Fix{Notes: []string{"render adds nothing here: the Service has the provider's drain setting already"}}
+	case e == nil:
+		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}
+	}
+	fx := Fix{Decision: e.Decision}
+	for _, f := range e.Findings {
+		if f.Changed {
+			fx.Changes = append(fx.Changes, f)
+		}
+	}
+	for _, f := range e.Findings {
+		// With changes, render's warnings say what it left to the user;
+		// without, its notes too say why it changed nothing.
+		if !f.Changed && (f.Severity != transformers.Info || len(fx.Changes) == 0) {
+			fx.Notes = append(fx.Notes, f.Message)
+		}
+	}
+	return fx
+}
+
+// proposeFromFix fills a finding's Proposed with render's change of the
+// same field, where it has one.
+func proposeFromFix(res *Result) {
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if f.Proposed != "" || f.Field == "" {
+			continue
+		}
+		var proposed []string
+		for _, ch := range res.Fix.Changes {
+			if ch.Field == f.Field || strings.HasPrefix(ch.Field, f.Field+".") {
+				v := ch.Proposed
+				if v == "" {
+					v = ch.Message
+				}
+				if ch.Field != f.Field {
+					v = strings.TrimPrefix(ch.Field, f.Field+".") + ": " + v
+				}
+				proposed = append(proposed, v)
+			}
+		}
+		f.Proposed = strings.Join(proposed, "; ")
+	}
+}
+
+// finding builds a finding of a rule with its default level.
+func finding(code string, line int, field, format string, args ...any) Finding {
+	r, ok := RuleFor(code)
+	if !ok {
+		panic("audit: unknown rule " + code)
+	}
+	return Finding{Finding: transformers.Finding{Code: code, Severity: r.Level, Field: field, Message: fmt.Sprintf(format, args...)}, Line: line}
+}
+
+// workload is an object that runs pods, with what the checks ask of it.
+type workload struct {
+	obj      render.Object
+	pod      *render.PodTemplate
+	labels   map[string]string
+	services []*service
+	// profile is render's choice for it, nil where none applies.
+	profile *profiles.Profile
+	// hook: a Helm hook (test pods, jobs around installs), not a server.
+	hook bool
+}
+
+func (c *checker) newWorkload(o render.Object, pod *render.PodTemplate) *workload {
+	w := &workload{obj: o, pod: pod}
+	if pod.Template != nil {
+		w.labels = node.Labels(node.Lookup(pod.Template, "metadata", "labels"))
+	}
+	w.hook = node.GetStr(node.Lookup(o.Node, "metadata", "annotations"), "helm.sh/hook") != ""
+	if e := c.fixes[keyOf(o.Ref)]; e != nil {
+		// render's decision reads "NAME (why)": the profile it applied.
+		name, _, _ := strings.Cut(e.Decision, " (")
+		w.profile, _ = profiles.Get(name)
+	}
+	return w
+}
+
+// lineOf is the line of a node of the workload, else of the object.
+func (w *workload) lineOf(n *yaml.Node) int {
+	if l := w.obj.LineOf(n); l > 0 {
+		return l
+	}
+	return w.obj.Ref.Line
+}
+
+// sortedKeys lists a map's keys in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,48 @@
+package audit
+
+import "testing"
+
+func TestHookPatterns(t *testing.T) {
+	for script, want := range map[string]bool{
+		"sleep 5; kill -QUIT 1":                 true,
+		"kill -s QUIT 1 && wait":                true,
+		"kill 1":                                true,
+		"while kill -0 1; do sleep 1; done":     true,
+		"test -e /proc/1/cmdline":               true,
+		"kill -QUIT 10":                         false,
+		"pkill -QUIT nginx":                     false,
+		"sleep 1; kill -TERM $(pidof app)":      false,
+		"/usr/bin/curl -X POST localhost:1/q 1": false,
+	} {
+		if got := pid1.MatchString(script); got != want {
+			t.Errorf("pid1 %q: got %v, want %v", script, got, want)
+		}
+	}
+	for script, want := range map[string]bool{
+		"nginx -s quit":                 true,
+		"/usr/sbin/nginx -c /x -s quit": true,
+		"kill -QUIT 1":                  true,
+		"kill -3 1":                     true,
+		"kill -s SIGQUIT 1":             true,
+		"nginx -s reload":               false,
+		"kill -QUIT 12":                 false,
+		"kill -TERM 1":                  false,
+	} {
+		if got := nginxQuit.MatchString(script); got != want {
+			t.Errorf("nginxQuit %q: got %v, want %v", script, got, want)
+		}
+	}
+	for script, want := range map[string][2]int{ // delay, known
+		"sleep 5":                          {5, 1},
+		"sleep 5s; nginx -s quit":          {5, 1},
+		"sleep 2 && sleep 3; kill -QUIT 1": {5, 1},
+		"/pre-stop.sh":                     {0, 0},
+		"sleep 10; /drain.sh":              {10, 0},
+		"echo bye":                         {0, 1},
+	} {
+		d, known := scriptDelay(script)
+		if d != want[0] || known != (want[1] == 1) {
+			t.Errorf("scriptDelay %q: got %d %v, want %v", script, d, known, want)
+		}
+	}
+}

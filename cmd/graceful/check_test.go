@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/graceful-dev/graceful/audit"
+)
+
+// TestCheckGolden runs every case in testdata/check/<case>/ through the real
+// command, from the case's folder:
+//
+//	input.yaml   the manifests, read from stdin (or as the file input.yaml
+//	             when args names it)
+//	args         optional flags, one per line
+//	config.yaml  optional, passed as --config
+//	expected.*   stdout: .txt, .json or .sarif by --output (.yaml for a ResourceList)
+//	exit         the expected exit status: 0 clean, 1 findings, 2 unreadable
+//
+// Every SARIF output is validated against the SARIF 2.1.0 schema, and every
+// JSON output must parse. -update rewrites expected.* and exit.
+func TestCheckGolden(t *testing.T) {
+	inputs, err := filepath.Glob("../../testdata/check/*/input.yaml")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no check cases found: %v", err)
+	}
+	schema := sarifSchema(t)
+	for _, in := range inputs {
+		dir, err := filepath.Abs(filepath.Dir(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			t.Chdir(dir)
+			input := readFile(t, "input.yaml")
+			args := []string{"check"}
+			if data, err := os.ReadFile("args"); err == nil {
+				args = append(args, strings.Fields(string(data))...)
+			}
+			if _, err := os.Stat("config.yaml"); err == nil {
+				args = append(args, "--config", "config.yaml")
+			}
+			stdout, _, err := execute(input, args...)
+			code := 0
+			if err != nil {
+				code = checkExitCode(err)
+			}
+			format := "txt"
+			for i, a := range args {
+				switch {
+				case strings.HasPrefix(a, "--output="):
+					format = strings.TrimPrefix(a, "--output=")
+				case a == "--output" || a == "-o":
+					format = args[i+1]
+				}
+			}
+			if strings.Contains(input, "kind: ResourceList") {
+				format = "yaml"
+			}
+			compareGolden(t, "expected."+format, stdout)
+			compareGolden(t, "exit", strconv.Itoa(code)+"\n")
+			if code == 2 {
+				compareGolden(t, "error.txt", err.Error()+"\n")
+			}
+			switch format {
+			case "json":
+				var v any
+				if err := json.Unmarshal([]byte(stdout), &v); err != nil {
+					t.Errorf("not JSON: %v", err)
+				}
+			case "sarif":
+				v, err := jsonschema.UnmarshalJSON(strings.NewReader(stdout))
+				if err != nil {
+					t.Fatalf("not JSON: %v", err)
+				}
+				if err := schema.Validate(v); err != nil {
+					t.Errorf("not valid SARIF 2.1.0: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// sarifSchema is the official SARIF 2.1.0 JSON schema (vendored in audit/testdata).
+func sarifSchema(t *testing.T) *jsonschema.Schema {
+	t.Helper()
+	path, err := filepath.Abs("../../audit/testdata/sarif-schema-2.1.0.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.AssertFormat()
+	s, err := c.Compile(path)
+	if err != nil {
+		t.Fatalf("compiling the SARIF schema: %v", err)
+	}
+	return s
+}
+
+// TestREADMECheckRules: the README's table of check codes is the rule catalog.
+func TestREADMECheckRules(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	for _, r := range audit.Rules {
+		row := "| " + r.Code + " | " + r.Short + " | " + string(r.Level) + " |"
+		if !strings.Contains(readme, row) {
+			t.Errorf("README.md lacks the row %q", row)
+		}
+	}
+}
