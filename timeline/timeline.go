@@ -61,8 +61,12 @@ type Workload struct {
 	Template *yaml.Node
 	// Spec holds the containers and terminationGracePeriodSeconds.
 	Spec *yaml.Node
+	// Containers are the regular containers; nil: those of Spec.containers.
+	Containers []transformers.Container
 	// Batch pods (Jobs) run to completion and serve no requests.
 	Batch bool
+	// File names where the workload was read, for the reader.
+	File string
 }
 
 // Service is what the timeline needs of a Service.
@@ -113,6 +117,7 @@ type Timeline struct {
 	Kind          string `json:"kind"`
 	Namespace     string `json:"namespace,omitempty"`
 	Name          string `json:"name"`
+	File          string `json:"file,omitempty"`
 	Profile       string `json:"profile,omitempty"`
 	ProfileReason string `json:"profileReason,omitempty"`
 	GraceSeconds  int    `json:"gracePeriodSeconds"`
@@ -226,7 +231,7 @@ type Conflict struct {
 
 // Build reads the workload's shutdown.
 func Build(w Workload, o Options) *Timeline {
-	t := &Timeline{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, ProfileReason: o.ProfileReason,
+	t := &Timeline{Kind: w.Kind, Namespace: w.Namespace, Name: w.Name, File: w.File, ProfileReason: o.ProfileReason,
 		Containers: []Container{}, Events: []Event{}, Conflicts: []Conflict{}}
 	p := o.Profile
 	if p != nil {
@@ -239,7 +244,11 @@ func Build(w Workload, o Options) *Timeline {
 	t.add(Event{Event: EventDelete, Text: "the pod is deleted (a rollout, a scale-in or a node drain): it is marked terminating and its containers' stop begins"})
 
 	sidecar := transformers.ReadIstioSidecar(w.Template, w.Spec)
-	for _, c := range containersOf(w.Spec) {
+	containers := w.Containers
+	if containers == nil {
+		containers = containersOf(w.Spec)
+	}
+	for _, c := range containers {
 		if c.Name == transformers.IstioProxy && sidecar.Kind == "classic" {
 			continue // the sidecar has its own row
 		}

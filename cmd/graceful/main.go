@@ -72,7 +72,7 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd())
+	root.AddCommand(newRenderCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd(), newExplainCmd())
 	root.SetFlagErrorFunc(flagError(args))
 	strictCompletion(root)
 	asKubectlPlugin(root, os.Args[0])

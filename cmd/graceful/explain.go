@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/render"
+	"github.com/graceful-dev/graceful/timeline"
+)
+
+// explainOptions are the flags of `graceful explain`.
+type explainOptions struct {
+	renderOptions
+	asIs   bool
+	output string
+}
+
+func newExplainCmd() *cobra.Command {
+	o := &explainOptions{}
+	cmd := &cobra.Command{
+		Use:   "explain [PATH|-]...",
+		Short: "Show, per workload, what happens when its pods stop: after render, or as the input stands",
+		Long: `Show the shutdown timeline of each workload: the deletion at 0 s, the endpoint
+removal, the preStop delay, the stop signal and where it comes from, the
+application's drain, SIGKILL at the end of the grace period, the load
+balancers' drain and the Istio sidecar's exit, with every conflict marked
+(GS301-GS305).
+
+By default the manifests are rendered first, with the same flags as render,
+and the timeline is the one the pods will have after render. --as-is explains
+the input unchanged (render's choice of profile still says how each
+application drains).
+
+  helm template shop ./chart | graceful explain --profile auto
+  graceful explain k8s/ --as-is --output svg > shutdown.svg`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.paths = args
+			return o.run(cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	o.addSelectionFlags(f)
+	f.BoolVar(&o.asIs, "as-is", false, "explain the input as it stands, not as render would write it")
+	f.StringVarP(&o.output, "output", "o", "text", "text, json or svg (a picture: one row per workload)")
+	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"text", "json", "svg"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return append(profiles.Names(), profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
+	write := map[string]func(*timeline.Report, io.Writer) error{
+		"text": (*timeline.Report).WriteText, "json": (*timeline.Report).WriteJSON, "svg": (*timeline.Report).WriteSVG,
+	}[o.output]
+	if write == nil {
+		return fmt.Errorf("--output %q: want text, json or svg", o.output)
+	}
+	r, err := o.renderer()
+	if err != nil {
+		return err
+	}
+	inputs, err := readInputs(o.paths, stdin, "explain")
+	if err != nil {
+		return err
+	}
+	limitMemory(inputs)
+	outputs, report, err := r.Render(inputs)
+	if err != nil {
+		return err
+	}
+	mode := timeline.ModeRendered
+	streams := make([][]byte, len(inputs))
+	for i := range inputs {
+		streams[i] = outputs[i].Bytes()
+		if o.asIs {
+			mode, streams[i] = timeline.ModeAsIs, inputs[i].Data
+		}
+	}
+	rep, err := explain(r, report, inputs, streams, mode)
+	if err != nil {
+		return err
+	}
+	return write(rep, stdout)
+}
+
+// object is one object of a stream, with what names it in render's report.
+type object struct {
+	file  string
+	item  int
+	node  *yaml.Node
+	kind  string
+	ns    string
+	name  string
+	entry *render.Entry
+}
+
+// explain builds the timelines of every workload in the streams. Render's
+// report says which profile each workload got and on which containers.
+func explain(r *render.Renderer, report *render.Report, inputs []render.Input, streams [][]byte, mode string) (*timeline.Report, error) {
+	entries := map[string][]*render.Entry{}
+	for i := range report.Entries {
+		e := &report.Entries[i]
+		k := objectKey(e.Ref.File, e.Ref.Kind, e.Ref.Namespace, e.Ref.Name, e.Ref.Item)
+		entries[k] = append(entries[k], e)
+	}
+	var objects []object
+	var services []timeline.Service
+	for i, data := range streams {
+		found, err := readObjects(inputs[i].Name, data)
+		if err != nil {
+			return nil, err
+		}
+		for _, ob := range found {
+			if ob.kind == "Service" {
+				services = append(services, timeline.ReadService(ob.node))
+				continue
+			}
+			k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
+			if list := entries[k]; len(list) > 0 {
+				ob.entry, entries[k] = list[0], list[1:]
+			}
+			objects = append(objects, ob)
+		}
+	}
+	out := timeline.NewReport(mode)
+	for _, ob := range objects {
+		pods, ok := r.FindPods(ob.node)
+		if !ok {
+			continue
+		}
+		w := timeline.Workload{Kind: ob.kind, Namespace: ob.ns, Name: ob.name, File: ob.file,
+			Template: pods.Template, Spec: pods.Spec, Containers: pods.Containers, Batch: pods.Batch}
+		var opts timeline.Options
+		opts.Services = services
+		if ob.entry != nil {
+			name, containers := ob.entry.Profile()
+			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
+				opts.Profile, opts.Containers = p, containers
+			}
+			opts.ProfileReason = ob.entry.Decision
+		}
+		out.Workloads = append(out.Workloads, timeline.Build(w, opts))
+	}
+	return out, nil
+}
+
+func objectKey(file, kind, ns, name string, item int) string {
+	return strings.Join([]string{file, kind, ns, name, strconv.Itoa(item)}, "\x00")
+}
+
+// readObjects decodes a stream's objects: each document, or each item of a List.
+func readObjects(file string, data []byte) ([]object, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var out []object
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the documents back: %w", orStdin(file), err)
+		}
+		if len(doc.Content) == 0 || !node.IsMap(doc.Content[0]) {
+			continue
+		}
+		root := doc.Content[0]
+		kind := node.GetStr(root, "kind")
+		if items := node.Get(root, "items"); strings.HasSuffix(kind, "List") && node.IsSeq(items) {
+			for i, item := range items.Content {
+				if node.IsMap(item) {
+					out = append(out, newObject(file, i+1, item))
+				}
+			}
+			continue
+		}
+		out = append(out, newObject(file, 0, root))
+	}
+}
+
+func newObject(file string, item int, n *yaml.Node) object {
+	meta := node.Get(n, "metadata")
+	return object{file: file, item: item, node: n, kind: node.GetStr(n, "kind"), ns: node.GetStr(meta, "namespace"), name: node.GetStr(meta, "name")}
+}
+
+func orStdin(file string) string {
+	if file == "" {
+		return "stdin"
+	}
+	return file
+}
