@@ -67,6 +67,9 @@ type Workload struct {
 	Batch bool
 	// File names where the workload was read, for the reader.
 	File string
+	// Services are the workload's own, whatever their selector (the one
+	// tidb-operator makes from a TidbCluster's spec.tidb.service).
+	Services []Service
 }
 
 // Service is what the timeline needs of a Service.
@@ -263,7 +266,10 @@ func Build(w Workload, o Options) *Timeline {
 	}
 
 	labels := node.Labels(node.Lookup(w.Template, "metadata", "labels"))
-	var selecting []Service
+	selecting := slices.Clone(w.Services)
+	for _, s := range w.Services {
+		t.Services = append(t.Services, s.Name)
+	}
 	for _, s := range o.Services {
 		if s.Selects(w.Namespace, labels) {
 			selecting = append(selecting, s)
@@ -404,6 +410,9 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options) Co
 			text += fmt.Sprintf("; but SIGKILL comes at %d s", kill)
 		}
 		t.add(Event{AtSeconds: end, Event: EventDrainEnd, Container: name, Text: text})
+		for _, m := range transformers.MissingSettings(c, p) {
+			t.Notes = append(t.Notes, fmt.Sprintf("container %q: %s: the application may not drain as the profile expects", name, m))
+		}
 		t.checkContainer(out, p, hook, kubelet)
 	} else if out.Serving && !w.Batch && hook.Kind == "none" && c.Name != transformers.IstioProxy {
 		t.conflict(CodeNoDelay, name, 0, "container %q serves traffic (it declares a port) and has no preStop delay: it gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process",

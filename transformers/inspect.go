@@ -1,6 +1,7 @@
 package transformers
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -176,7 +177,7 @@ func ReadIstioSidecar(template, spec *yaml.Node) Sidecar {
 	case proxy == nil && labels[istioInject] != "true" && annotations[istioInject] != "true":
 		return Sidecar{}
 	}
-	sc := Sidecar{Kind: "classic", DrainSeconds: istioDefaultDrain, DrainSource: "Istio's default (a mesh-wide meshConfig may set another)"}
+	sc := Sidecar{Kind: "classic", DrainSeconds: istioDefaultDrain, DrainSource: "Istio's default; a mesh-wide meshConfig may set another"}
 	if proxy != nil {
 		for _, e := range envItems(proxy) {
 			if node.GetStr(e, "name") == istioExitOnZero && !strings.EqualFold(node.GetStr(e, "value"), "false") {
@@ -295,4 +296,29 @@ func UserDrain(c Container, p *profiles.Profile) (seconds int, spelling string, 
 		}
 	}
 	return 0, "", false
+}
+
+// MissingSettings says which of the profile's in-app settings (other than
+// the drain time) the container does not make, or makes otherwise: there the
+// application may not stop as the profile expects (Spring without
+// server.shutdown=graceful stops at once before Boot 3.4).
+func MissingSettings(c Container, p *profiles.Profile) []string {
+	var out []string
+	for _, v := range p.Env {
+		if v.Drain {
+			continue
+		}
+		name := v.Name
+		if v.Property != "" {
+			name = v.Property
+		}
+		switch set, found, err := userSetting(c, p, v); {
+		case err != nil || set.value == "(valueFrom)":
+		case !found:
+			out = append(out, fmt.Sprintf("%s is not set (the %s profile sets %s=%s)", name, p.Name, v.Name, v.Value))
+		case set.value != v.Value:
+			out = append(out, fmt.Sprintf("%s is %q (%s), not %q", name, set.value, set.spelling, v.Value))
+		}
+	}
+	return out
 }

@@ -142,6 +142,9 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		}
 		w := timeline.Workload{Kind: ob.kind, Namespace: ob.ns, Name: ob.name, File: ob.file,
 			Template: pods.Template, Spec: pods.Spec, Containers: pods.Containers, Batch: pods.Batch}
+		if pods.Template == nil {
+			w.Services = tidbService(ob)
+		}
 		var opts timeline.Options
 		opts.Services = services
 		if ob.entry != nil {
@@ -200,4 +203,15 @@ func orStdin(file string) string {
 		return "stdin"
 	}
 	return file
+}
+
+// tidbService is the Service tidb-operator makes from a TidbCluster's
+// spec.tidb.service, named as the operator names it (NAME-tidb).
+func tidbService(ob object) []timeline.Service {
+	svc := node.Lookup(ob.node, "spec", "tidb", "service")
+	if !node.IsMap(svc) {
+		return nil
+	}
+	return []timeline.Service{{Name: ob.name + "-tidb", Namespace: ob.ns, Type: node.GetStr(svc, "type"),
+		Class: node.GetStr(svc, "loadBalancerClass"), Annotations: node.Labels(node.Get(svc, "annotations"))}}
 }

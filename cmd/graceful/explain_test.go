@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/graceful-dev/graceful/timeline"
+)
+
+// TestExplainGolden runs every case in testdata/explain/<case>/ through
+// `graceful explain` with its args, once per output: expected.txt,
+// expected.json and expected.svg. The JSON must decode into the documented
+// schema, the SVG must parse as XML; both are checked besides the bytes.
+func TestExplainGolden(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/explain/*/input.yaml")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no explain cases found: %v", err)
+	}
+	for _, in := range dirs {
+		dir := filepath.Dir(in)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			input := readFile(t, in)
+			args := []string{"explain"}
+			if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
+				args = append(args, strings.Fields(string(data))...)
+			}
+			for _, format := range []string{"txt", "json", "svg"} {
+				output := map[string]string{"txt": "text"}[format]
+				if output == "" {
+					output = format
+				}
+				stdout, stderr, err := execute(input, append(args, "--output", output)...)
+				if err != nil {
+					t.Fatalf("graceful %s --output %s: %v\n%s", strings.Join(args, " "), output, err, stderr)
+				}
+				compareGolden(t, filepath.Join(dir, "expected."+format), stdout)
+				switch format {
+				case "json":
+					var rep timeline.Report
+					dec := json.NewDecoder(strings.NewReader(stdout))
+					dec.DisallowUnknownFields()
+					if err := dec.Decode(&rep); err != nil || rep.Kind != timeline.ReportKind || len(rep.Workloads) == 0 {
+						t.Errorf("JSON does not decode into the schema (%v): kind %q, %d workloads", err, rep.Kind, len(rep.Workloads))
+					}
+				case "svg":
+					if err := checkSVG(stdout); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// checkSVG parses the picture as XML and wants an <svg> root in the SVG namespace.
+func checkSVG(s string) error {
+	dec := xml.NewDecoder(strings.NewReader(s))
+	root := ""
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if el, ok := tok.(xml.StartElement); ok && root == "" {
+			root = el.Name.Space + " " + el.Name.Local
+		}
+	}
+	if root != "http://www.w3.org/2000/svg svg" {
+		return errors.New("the root element is " + root + ", not svg")
+	}
+	return nil
+}
+
+func TestExplainFlags(t *testing.T) {
+	_, _, err := execute("", "explain", "--output", "yaml")
+	if err == nil || !strings.Contains(err.Error(), "want text, json or svg") {
+		t.Errorf("--output yaml: %v", err)
+	}
+	// The same bytes every run: maps and sorting must not leak into the picture.
+	input := readFile(t, "../../testdata/explain/conflicts/input.yaml")
+	first, _, _ := execute(input, "explain", "--as-is", "--profile", "auto", "--output", "svg")
+	for i := 0; i < 5; i++ {
+		again, _, _ := execute(input, "explain", "--as-is", "--profile", "auto", "--output", "svg")
+		if !bytes.Equal([]byte(first), []byte(again)) {
+			t.Fatal("two runs drew different bytes")
+		}
+	}
+}
