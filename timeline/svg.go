@@ -40,7 +40,7 @@ func (r *Report) WriteSVG(out io.Writer) error {
 		end = max(end, t.horizon())
 	}
 	step := tickStep(end)
-	end = (end + step - 1) / step * step
+	end = (end + step) / step * step // a step beyond the last event, so its marker shows whole
 	x := func(sec int) float64 { return svgPlotX + float64(sec)*svgPlotW/float64(end) }
 
 	var body strings.Builder
@@ -157,10 +157,6 @@ func (t *Timeline) drawSVG(b *strings.Builder, y int, x func(int) float64) int {
 		lanes++
 	}
 	bottom := top + lanes*(svgLaneH+svgLaneGap)
-	if len(t.Services) > 0 || slices.ContainsFunc(t.Containers, func(c Container) bool { return c.Serving }) {
-		fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.35"><title>endpoint removal reaches kube-proxy, ingresses and load balancers: about %d s, an estimate</title></rect>`+"\n",
-			x(0), top-2, x(EndpointsSeconds)-x(0), bottom-top, colorEndpoint, EndpointsSeconds)
-	}
 	for _, c := range t.Containers {
 		t.drawContainer(b, c, y, x)
 		y += svgLaneH + svgLaneGap
@@ -190,10 +186,20 @@ func (t *Timeline) drawSVG(b *strings.Builder, y int, x func(int) float64) int {
 		bar(b, x(0), x(s.ExitSeconds), y, color, "Istio sidecar: "+s.summary())
 		y += svgLaneH + svgLaneGap
 	}
+	// The endpoint removal, over the lanes: it runs while they begin.
+	if len(t.Services) > 0 || slices.ContainsFunc(t.Containers, func(c Container) bool { return c.Serving }) {
+		fmt.Fprintf(b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.45"><title>endpoint removal reaches kube-proxy, ingresses and load balancers: about %d s, an estimate</title></rect>`+"\n",
+			x(0), top, x(EndpointsSeconds)-x(0), bottom-top-svgLaneGap, colorEndpoint, EndpointsSeconds)
+	}
 	for _, c := range t.Conflicts {
-		msg := clip(c.Code+" "+c.Message, 150)
-		fmt.Fprintf(b, `<text x="20" y="%d" fill="%s" font-size="11">%s<title>%s</title></text>`+"\n", y+12, colorConflict, esc(msg), esc(c.Code+" "+c.Message))
-		y += 16
+		for i, line := range wrap(c.Code+" "+c.Message, 150, 3) {
+			indent := 20
+			if i > 0 {
+				indent = 62
+			}
+			fmt.Fprintf(b, `<text x="%d" y="%d" fill="%s" font-size="11">%s</text>`+"\n", indent, y+12, colorConflict, esc(line))
+			y += 15
+		}
 	}
 	b.WriteString("</g>\n")
 	return y
@@ -237,12 +243,12 @@ func (t *Timeline) drawContainer(b *strings.Builder, c Container, y int, x func(
 		color = colorConflict
 	}
 	sx := x(sig)
-	fmt.Fprintf(b, `<g><path d="M%.1f %d l-4 -6 l8 0 z" fill="%s"/><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"/><text x="%.1f" y="%d" font-size="10" fill="%s">%s</text><title>%s at %d s from %s</title></g>`+"\n",
-		sx, y+6, color, sx, y+6, sx, y+svgLaneH, color, sx+4, y+svgLaneH-6, color, esc(strings.TrimPrefix(c.Signal.Name, "SIG")), c.Signal.Name, sig, esc(c.Signal.Source))
+	sigLabel := strings.TrimPrefix(c.Signal.Name, "SIG")
 	if k := c.KubeletSignal; k != nil {
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" font-size="10" fill="%s">+%s<title>%s right after, from %s</title></text>`+"\n",
-			sx+4, y+9, colorConflict, esc(strings.TrimPrefix(k.Name, "SIG")), k.Name, esc(k.Source))
+		sigLabel += ", then " + strings.TrimPrefix(k.Name, "SIG") // the kubelet's, right after a hook that did not wait
 	}
+	fmt.Fprintf(b, `<g><path d="M%.1f %d l-4 -6 l8 0 z" fill="%s"/><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="%s" stroke-width="2"/><text x="%.1f" y="%d" font-size="10" fill="%s">%s</text><title>%s at %d s from %s</title></g>`+"\n",
+		sx, y+6, color, sx, y+6, sx, y+svgLaneH, color, sx+4, y+svgLaneH-6, color, esc(sigLabel), c.Signal.Name, sig, esc(c.Signal.Source))
 	color = colorText
 	if t.has(CodeGraceShort, c.Name) {
 		color = colorConflict
@@ -250,6 +256,35 @@ func (t *Timeline) drawContainer(b *strings.Builder, c Container, y int, x func(
 	kx := x(c.KillSeconds)
 	fmt.Fprintf(b, `<path d="M%.1f %d l8 8 M%.1f %d l-8 8" stroke="%s" stroke-width="2"><title>SIGKILL at %d s</title></path>`+"\n",
 		kx-4, y+6, kx+4, y+6, color, c.KillSeconds)
+}
+
+// wrap breaks s into lines of at most n runes at spaces, at most max
+// lines, the last one clipped.
+func wrap(s string, n, max int) []string {
+	var lines []string
+	words := strings.Fields(s)
+	cur := ""
+	for _, w := range words {
+		if cur != "" && len([]rune(cur))+1+len([]rune(w)) > n {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	for i := range lines {
+		lines[i] = clip(lines[i], n)
+	}
+	if len(lines) > max {
+		lines = lines[:max]
+		lines[max-1] = clip(lines[max-1]+" ...", n)
+	}
+	return lines
 }
 
 // clip shortens s to n runes, marking the cut.
