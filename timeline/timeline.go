@@ -246,25 +246,6 @@ func Build(w Workload, o Options) *Timeline {
 	}
 	t.add(Event{Event: EventDelete, Text: "the pod is deleted (a rollout, a scale-in or a node drain): it is marked terminating and its containers' stop begins"})
 
-	sidecar := transformers.ReadIstioSidecar(w.Template, w.Spec)
-	containers := w.Containers
-	if containers == nil {
-		containers = containersOf(w.Spec)
-	}
-	for _, c := range containers {
-		if c.Name == transformers.IstioProxy && sidecar.Kind == "classic" {
-			continue // the sidecar has its own row
-		}
-		t.Containers = append(t.Containers, t.container(c, w, o))
-	}
-	appEnd := 0 // when the profiled containers are done at the latest
-	for _, c := range t.Containers {
-		t.EndSeconds = max(t.EndSeconds, c.StopsBySeconds)
-		if c.Profiled {
-			appEnd = max(appEnd, c.StopsBySeconds)
-		}
-	}
-
 	labels := node.Labels(node.Lookup(w.Template, "metadata", "labels"))
 	selecting := slices.Clone(w.Services)
 	for _, s := range w.Services {
@@ -276,6 +257,25 @@ func Build(w Workload, o Options) *Timeline {
 			t.Services = append(t.Services, s.Name)
 		}
 	}
+	sidecar := transformers.ReadIstioSidecar(w.Template, w.Spec)
+	containers := w.Containers
+	if containers == nil {
+		containers = containersOf(w.Spec)
+	}
+	for _, c := range containers {
+		if c.Name == transformers.IstioProxy && sidecar.Kind == "classic" {
+			continue // the sidecar has its own row
+		}
+		t.Containers = append(t.Containers, t.container(c, w, o, len(selecting) > 0))
+	}
+	appEnd := 0 // when the profiled containers are done at the latest
+	for _, c := range t.Containers {
+		t.EndSeconds = max(t.EndSeconds, c.StopsBySeconds)
+		if c.Profiled {
+			appEnd = max(appEnd, c.StopsBySeconds)
+		}
+	}
+
 	servingEnd := 0
 	for _, c := range t.Containers {
 		if c.Serving {
@@ -283,7 +283,7 @@ func Build(w Workload, o Options) *Timeline {
 		}
 	}
 	if len(selecting) > 0 || slices.ContainsFunc(t.Containers, func(c Container) bool { return c.Serving }) {
-		via := "its Services"
+		via := "any Service that selects it"
 		if len(selecting) > 0 {
 			via = "Services " + strings.Join(t.Services, ", ")
 		}
@@ -333,7 +333,8 @@ func containersOf(spec *yaml.Node) []transformers.Container {
 }
 
 // container follows one container from the delete to its end.
-func (t *Timeline) container(c transformers.Container, w Workload, o Options) Container {
+// routed: a Service selects the pod, so requests reach it through an endpoint.
+func (t *Timeline) container(c transformers.Container, w Workload, o Options, routed bool) Container {
 	p := o.Profile
 	out := Container{Name: c.Name, Image: c.Image, Profiled: p != nil && slices.Contains(o.Containers, c.Name)}
 	if !out.Profiled {
@@ -414,8 +415,8 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options) Co
 			t.Notes = append(t.Notes, fmt.Sprintf("container %q: %s: the application may not drain as the profile expects", name, m))
 		}
 		t.checkContainer(out, p, hook, kubelet)
-	} else if out.Serving && !w.Batch && hook.Kind == "none" && c.Name != transformers.IstioProxy {
-		t.conflict(CodeNoDelay, name, 0, "container %q serves traffic (it declares a port) and has no preStop delay: it gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process",
+	} else if out.Serving && routed && hook.Kind == "none" && c.Name != transformers.IstioProxy {
+		t.conflict(CodeNoDelay, name, 0, "container %q serves a Service (it declares a port) and has no preStop delay: it gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process",
 			name, out.Signal.Name)
 	}
 	if p == nil && hook.DelaySeconds > 0 && hook.DelaySeconds >= grace {
@@ -439,8 +440,8 @@ func (t *Timeline) checkContainer(c Container, p *profiles.Profile, hook transfo
 		t.conflict(CodeGraceShort, name, t.GraceSeconds, "grace period %d s is shorter than %s = %d s: SIGKILL cuts the application's drain",
 			t.GraceSeconds, budget, need)
 	}
-	// A hook graceful cannot read may well wait: no guess there.
-	if p.PreStopDelaySeconds > 0 && c.Signal.AtSeconds == 0 && c.PreStop.Exact {
+	// A hook graceful cannot read before its signal may well wait: no guess there.
+	if p.PreStopDelaySeconds > 0 && c.Signal.AtSeconds == 0 && hook.DelayExact {
 		t.conflict(CodeNoDelay, name, 0, "no preStop delay: %q gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process (the %s profile waits %d s)",
 			name, c.Signal.Name, p.Name, p.PreStopDelaySeconds)
 	}

@@ -211,12 +211,35 @@ metadata:
     service.beta.kubernetes.io/aws-load-balancer-connection-draining-enabled: "false"
 spec: {type: LoadBalancer, selector: {app: web}}
 `, "redis", ""},
-		{"no profile, serving, no hook", pod(`
+		{"no profile, serving a Service, no hook", pod(`
 containers:
   - name: app
     image: example/app
     ports: [{containerPort: 8080}]
-`), "", CodeNoDelay},
+`) + `---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}}
+`, "", CodeNoDelay},
+		{"no profile, no Service selects it", pod(`
+containers:
+  - name: app
+    image: example/app
+    ports: [{containerPort: 8080}]
+`), "", ""},
+		{"nginx quits at once from its hook", pod(`
+containers:
+  - name: nginx
+    image: nginx
+    lifecycle: {preStop: {exec: {command: ["/bin/sh", "-c", "nginx -s quit; while killall -0 nginx; do sleep 1; done"]}}}
+`), "nginx", CodeNoDelay},
+		{"a hook graceful cannot read before the signal", pod(`
+containers:
+  - name: nginx
+    image: nginx
+    lifecycle: {preStop: {exec: {command: ["/wait-shutdown"]}}}
+`), "nginx", ""},
 		{"no profile, hook longer than grace", pod(`
 terminationGracePeriodSeconds: 10
 containers:

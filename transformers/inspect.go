@@ -36,6 +36,9 @@ type Hook struct {
 	// Unknown are the commands whose duration or effect graceful cannot read:
 	// the delay is then a lower bound.
 	Unknown []string
+	// DelayExact: nothing unknown runs before the signal (or in the whole
+	// hook, when it sends none), so DelaySeconds is exact.
+	DelayExact bool
 	// Text is the hook in one line, for messages.
 	Text string
 }
@@ -62,10 +65,10 @@ func ReadPreStop(container *yaml.Node) Hook {
 	pre := node.Lookup(container, "lifecycle", "preStop")
 	switch {
 	case node.IsNull(pre):
-		return Hook{Kind: "none"}
+		return Hook{Kind: "none", DelayExact: true}
 	case node.Get(pre, "sleep") != nil:
 		secs, ok := node.Int(node.Lookup(pre, "sleep", "seconds"))
-		h := Hook{Kind: "sleep", DelaySeconds: secs, Text: "sleep " + strconv.Itoa(secs) + "s (native action)"}
+		h := Hook{Kind: "sleep", DelaySeconds: secs, DelayExact: ok, Text: "sleep " + strconv.Itoa(secs) + "s (native action)"}
 		if !ok {
 			h.Unknown = []string{"sleep.seconds " + node.Str(node.Lookup(pre, "sleep", "seconds"))}
 		}
@@ -91,7 +94,7 @@ func ReadPreStop(container *yaml.Node) Hook {
 		h.WaitsForExit = true
 		script = waitForExitLoop.ReplaceAllString(script, ";")
 	}
-	elapsed := 0
+	elapsed, unknownFirst := 0, false
 	for _, c := range splitCommands(script) {
 		c = strings.Join(strings.Fields(c), " ")
 		if m := sleepCommand.FindStringSubmatch(c); m != nil {
@@ -116,7 +119,11 @@ func ReadPreStop(container *yaml.Node) Hook {
 			}
 		}
 		h.Unknown = append(h.Unknown, c)
+		if h.Signal == "" {
+			unknownFirst = true
+		}
 	}
+	h.DelayExact = !unknownFirst
 	if h.WaitsForExit && h.Signal == "" {
 		h.Unknown = append(h.Unknown, "a wait for PID 1 to exit, with no signal")
 	}
@@ -256,6 +263,9 @@ func ReadServiceDrain(annotations map[string]string, class string) []LBDrain {
 			}
 		case annotations[enable] != "" || annotations[timeout] != "" && timeout != "":
 			d := LBDrain{Provider: name, Source: enable + ": " + strconv.Quote(annotations[enable])}
+			if annotations[enable] == "" {
+				d.Source = enable + " not set"
+			}
 			d.On = annotations[enable] == p.EnableValue
 			switch n, err := strconv.Atoi(strings.TrimSpace(annotations[timeout])); {
 			case !d.On:
