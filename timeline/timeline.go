@@ -77,6 +77,9 @@ type Service struct {
 	Name, Namespace       string
 	Type, Class           string
 	Selector, Annotations map[string]string
+	// TargetPorts are the ports the Service sends to (targetPort, else
+	// port), as numbers or names; empty: unknown, any.
+	TargetPorts []string
 }
 
 // ReadService reads a Service object.
@@ -86,7 +89,43 @@ func ReadService(object *yaml.Node) Service {
 		Name: node.GetStr(meta, "name"), Namespace: node.GetStr(meta, "namespace"),
 		Type: node.GetStr(spec, "type"), Class: node.GetStr(spec, "loadBalancerClass"),
 		Selector: node.Labels(node.Get(spec, "selector")), Annotations: node.Labels(node.Get(meta, "annotations")),
+		TargetPorts: targetPorts(node.Get(spec, "ports")),
 	}
+}
+
+func targetPorts(ports *yaml.Node) []string {
+	if !node.IsSeq(ports) {
+		return nil
+	}
+	var out []string
+	for _, p := range ports.Content {
+		target := node.GetStr(p, "targetPort")
+		if target == "" {
+			target = node.GetStr(p, "port")
+		}
+		out = append(out, target)
+	}
+	return out
+}
+
+// routesTo reports whether one of the Services sends requests to a port the
+// container declares (by number or name).
+func routesTo(services []Service, c *yaml.Node) bool {
+	ports := node.Get(c, "ports")
+	for _, s := range services {
+		if len(s.TargetPorts) == 0 {
+			return true
+		}
+		if !node.IsSeq(ports) {
+			continue
+		}
+		for _, p := range ports.Content {
+			if slices.Contains(s.TargetPorts, node.GetStr(p, "containerPort")) || node.GetStr(p, "name") != "" && slices.Contains(s.TargetPorts, node.GetStr(p, "name")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Selects reports whether the Service selects pods with these labels in namespace.
@@ -266,7 +305,7 @@ func Build(w Workload, o Options) *Timeline {
 		if c.Name == transformers.IstioProxy && sidecar.Kind == "classic" {
 			continue // the sidecar has its own row
 		}
-		t.Containers = append(t.Containers, t.container(c, w, o, len(selecting) > 0))
+		t.Containers = append(t.Containers, t.container(c, w, o, routesTo(selecting, c.Node)))
 	}
 	appEnd := 0 // when the profiled containers are done at the latest
 	for _, c := range t.Containers {
@@ -333,7 +372,8 @@ func containersOf(spec *yaml.Node) []transformers.Container {
 }
 
 // container follows one container from the delete to its end.
-// routed: a Service selects the pod, so requests reach it through an endpoint.
+// routed: a Service selecting the pod sends requests to the container's
+// ports, so they reach it through an endpoint.
 func (t *Timeline) container(c transformers.Container, w Workload, o Options, routed bool) Container {
 	p := o.Profile
 	out := Container{Name: c.Name, Image: c.Image, Profiled: p != nil && slices.Contains(o.Containers, c.Name)}

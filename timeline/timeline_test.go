@@ -222,6 +222,20 @@ kind: Service
 metadata: {name: web}
 spec: {selector: {app: web}}
 `, "", CodeNoDelay},
+		{"no profile, the Service routes to another port", pod(`
+containers:
+  - name: app
+    image: example/app
+    ports: [{containerPort: 8080}]
+  - name: metrics
+    image: example/exporter
+    ports: [{containerPort: 9100, name: metrics}]
+`) + `---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80, targetPort: 8080}]}
+`, "", CodeNoDelay},
 		{"no profile, no Service selects it", pod(`
 containers:
   - name: app
