@@ -67,3 +67,12 @@ func (e Entry) Profile() (name string, containers []string) {
 	}
 	return name, containers
 }
+
+// Providers are the names of the load balancer providers the renderer drains for.
+func (r *Renderer) Providers() []string {
+	var names []string
+	for _, p := range r.drain.Providers {
+		names = append(names, p.Name)
+	}
+	return names
+}

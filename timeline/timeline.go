@@ -151,6 +151,9 @@ type Options struct {
 	Containers []string
 	// Services are the input's Services; those that select the pods count.
 	Services []Service
+	// Providers are the load balancer providers of the run (--provider):
+	// a load balancer Service with no drain annotation has their default.
+	Providers []string
 }
 
 // Timeline is one workload's shutdown. The JSON field names are a stable
@@ -329,7 +332,7 @@ func Build(w Workload, o Options) *Timeline {
 		t.add(Event{AtSeconds: EndpointsSeconds, Event: EventEndpoints, Estimate: true, Text: fmt.Sprintf(
 			"estimate: the pod's endpoint removal from %s reaches kube-proxy, ingress controllers and load balancers, in parallel with the stop (about 1-2 s; longer in large clusters)", via)})
 	}
-	t.loadBalancers(selecting, p, servingEnd)
+	t.loadBalancers(selecting, o.Providers, p, servingEnd)
 	t.sidecar(sidecar, w, appEnd)
 	t.profileNotes(p)
 	sort.SliceStable(t.Events, func(i, j int) bool {
@@ -529,12 +532,19 @@ func imageStopSignal(image string) (signal, profile string) {
 }
 
 // loadBalancers reads the drain of each load balancer Service selecting the pod.
-func (t *Timeline) loadBalancers(services []Service, p *profiles.Profile, servingEnd int) {
+func (t *Timeline) loadBalancers(services []Service, providers []string, p *profiles.Profile, servingEnd int) {
 	for _, s := range services {
 		if s.Type != "LoadBalancer" {
 			continue
 		}
 		drains := transformers.ReadServiceDrain(s.Annotations, s.Class)
+		if len(drains) == 0 {
+			for _, name := range providers {
+				if d, ok := transformers.DefaultServiceDrain(name, s.Annotations, s.Class); ok {
+					drains = append(drains, d)
+				}
+			}
+		}
 		if len(drains) == 0 {
 			t.LoadBalancers = append(t.LoadBalancers, LoadBalancer{Service: s.Name,
 				Source: "no drain annotation of any provider graceful knows: the load balancer's default (often none: connections end at deregistration)"})

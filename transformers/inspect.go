@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -331,4 +332,38 @@ func MissingSettings(c Container, p *profiles.Profile) []string {
 		}
 	}
 	return out
+}
+
+// DefaultServiceDrain is the drain of a Service that sets none, where the
+// provider's controller manages it: off for the providers with an enable
+// annotation (their default), AWS's 300 s for the AWS Load Balancer Controller.
+func DefaultServiceDrain(provider string, annotations map[string]string, class string) (LBDrain, bool) {
+	p, ok := Providers[provider]
+	if !ok || p.Unsupported != "" {
+		return LBDrain{}, false
+	}
+	meta := node.NewMap()
+	if len(annotations) > 0 {
+		a := node.NewMap()
+		for _, k := range sortedKeys(annotations) {
+			a.Content = append(a.Content, node.NewStr(k), node.NewStr(annotations[k]))
+		}
+		node.Set(meta, "annotations", a)
+	}
+	if _, manages := p.guard(node.Get(meta, "annotations"), class, "metadata"); !manages {
+		return LBDrain{}, false
+	}
+	if p.Enable == "" {
+		return LBDrain{Provider: provider, On: true, Seconds: 300, Known: true, Source: "AWS's default deregistration delay (no " + p.AttributeKey + ")"}, true
+	}
+	return LBDrain{Provider: provider, Known: true, Source: "no " + p.Enable + ": the provider's default, off"}, true
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -88,7 +88,7 @@ func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
 			mode, streams[i] = timeline.ModeAsIs, inputs[i].Data
 		}
 	}
-	rep, err := explain(r, report, inputs, streams, mode)
+	rep, err := explain(r, report, inputs, streams, mode, r.Providers())
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ type object struct {
 
 // explain builds the timelines of every workload in the streams. Render's
 // report says which profile each workload got and on which containers.
-func explain(r *render.Renderer, report *render.Report, inputs []render.Input, streams [][]byte, mode string) (*timeline.Report, error) {
+func explain(r *render.Renderer, report *render.Report, inputs []render.Input, streams [][]byte, mode string, providers []string) (*timeline.Report, error) {
 	entries := map[string][]*render.Entry{}
 	for i := range report.Entries {
 		e := &report.Entries[i]
@@ -146,7 +146,7 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 			w.Services = tidbService(ob)
 		}
 		var opts timeline.Options
-		opts.Services = services
+		opts.Services, opts.Providers = services, providers
 		if ob.entry != nil {
 			name, containers := ob.entry.Profile()
 			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
