@@ -566,8 +566,12 @@ func (t *Timeline) loadBalancers(services []Service, providers []string, p *prof
 			}
 			t.add(Event{AtSeconds: lb.Seconds, Event: EventLBDrainEnd, Text: what})
 			if (p == nil || p.TakesLoadBalancerDrain()) && lb.Seconds < servingEnd {
-				t.conflict(CodeLBDrainShort, "", lb.Seconds, "load balancer %s (%s) drains for %d s, but the pod serves until %d s: it closes connections the pod is still finishing (the drain should be at least the grace period, %d s)",
-					s.Name, d.Provider, lb.Seconds, servingEnd, t.GraceSeconds)
+				drains := fmt.Sprintf("drains for %d s", lb.Seconds)
+				if !lb.On {
+					drains = "does not drain"
+				}
+				t.conflict(CodeLBDrainShort, "", lb.Seconds, "load balancer %s (%s) %s, but the pod serves until %d s: it closes connections the pod is still finishing (the drain should be at least the grace period, %d s)",
+					s.Name, d.Provider, drains, servingEnd, t.GraceSeconds)
 			}
 		}
 	}

@@ -96,3 +96,20 @@ func TestExplainFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainDocsPictures: the pictures in docs/ are what explain draws for
+// examples/explain/shop.yaml today (-update redraws them).
+func TestExplainDocsPictures(t *testing.T) {
+	input := readFile(t, "../../examples/explain/shop.yaml")
+	for file, args := range map[string][]string{
+		"../../docs/explain-as-is.svg": {"--as-is"},
+		"../../docs/explain.svg":       nil,
+	} {
+		args = append([]string{"explain", "--profile", "auto", "--provider", "aws", "-o", "svg"}, args...)
+		stdout, _, err := execute(input, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareGolden(t, file, stdout)
+	}
+}
