@@ -76,3 +76,11 @@ func (r *Renderer) Providers() []string {
 	}
 	return names
 }
+
+// WithoutStrict is the renderer with strict off, for commands that only read
+// what render would do.
+func (r *Renderer) WithoutStrict() *Renderer {
+	c := *r
+	c.strict = false
+	return &c
+}

@@ -69,7 +69,7 @@ func ReadPreStop(container *yaml.Node) Hook {
 		return Hook{Kind: "none", DelayExact: true}
 	case node.Get(pre, "sleep") != nil:
 		secs, ok := node.Int(node.Lookup(pre, "sleep", "seconds"))
-		h := Hook{Kind: "sleep", DelaySeconds: secs, DelayExact: ok, Text: "sleep " + strconv.Itoa(secs) + "s (native action)"}
+		h := Hook{Kind: "sleep", DelaySeconds: secs, DelayExact: ok, Text: "sleep action, " + strconv.Itoa(secs) + " s"}
 		if !ok {
 			h.Unknown = []string{"sleep.seconds " + node.Str(node.Lookup(pre, "sleep", "seconds"))}
 		}

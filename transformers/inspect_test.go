@@ -13,7 +13,7 @@ func TestReadPreStop(t *testing.T) {
 		want      Hook
 	}{
 		{`{name: a}`, Hook{Kind: "none", DelayExact: true}},
-		{`{lifecycle: {preStop: {sleep: {seconds: 7}}}}`, Hook{Kind: "sleep", DelaySeconds: 7, DelayExact: true, Text: "sleep 7s (native action)"}},
+		{`{lifecycle: {preStop: {sleep: {seconds: 7}}}}`, Hook{Kind: "sleep", DelaySeconds: 7, DelayExact: true, Text: "sleep action, 7 s"}},
 		{`{lifecycle: {preStop: {exec: {command: [sleep, "15"]}}}}`, Hook{Kind: "exec", DelaySeconds: 15, DelayExact: true, Text: "sleep 15"}},
 		// what PreStop writes for nginx and tidb
 		{`{lifecycle: {preStop: {exec: {command: [/bin/sh, -c, "sleep 5; kill -QUIT 1; while kill -0 1 2>/dev/null; do sleep 1; done"]}}}}`,

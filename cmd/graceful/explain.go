@@ -15,6 +15,7 @@ import (
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // explainOptions are the flags of `graceful explain`.
@@ -71,6 +72,9 @@ func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// explain shows warnings' consequences: a config's strict: true must
+	// not stop it (render would have written nothing).
+	r = r.WithoutStrict()
 	inputs, err := readInputs(o.paths, stdin, "explain")
 	if err != nil {
 		return err
@@ -153,8 +157,20 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 				opts.Profile, opts.Containers = p, containers
 			}
 			opts.ProfileReason = ob.entry.Decision
+			if name != "" && opts.Profile == nil {
+				opts.ProfileReason += "; left unchanged, as no container fitted"
+			}
 		}
-		out.Workloads = append(out.Workloads, timeline.Build(w, opts))
+		t := timeline.Build(w, opts)
+		if ob.entry != nil && mode == timeline.ModeRendered {
+			// render's warnings say why a conflict stays (a hook it kept).
+			for _, f := range ob.entry.Findings {
+				if f.Severity == transformers.Warning {
+					t.Notes = append(t.Notes, "render warned: "+f.Message)
+				}
+			}
+		}
+		out.Workloads = append(out.Workloads, t)
 	}
 	return out, nil
 }
