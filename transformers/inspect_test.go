@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/profiles"
 )
 
 func TestReadPreStop(t *testing.T) {
@@ -100,4 +102,40 @@ func TestReadIstioSidecar(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", tc.template, got, tc.want)
 		}
 	}
+}
+
+// TestReadBackWhatPreStopWrites: for every profile, ReadPreStop reads the
+// hook PreStop writes, native or exec, with or without a signal, as exactly
+// the delay and signal the profile asks for.
+func TestReadBackWhatPreStopWrites(t *testing.T) {
+	for _, name := range profiles.Names() {
+		p, _ := profiles.Get(name)
+		for _, native := range []bool{true, false} {
+			c := Container{Node: parseNode(t, `{name: app, image: registry.example/app:1}`), Name: "app", Image: "registry.example/app:1"}
+			pod := &Pod{Spec: parseNode(t, `{}`), Containers: []Container{c}, StopSignalField: true}
+			s := &Settings{Profile: p, PreStopDelaySeconds: p.PreStopDelaySeconds, NativeSleep: native}
+			if _, err := (PreStop{}).Transform(pod, s); err != nil {
+				t.Fatal(err)
+			}
+			h := ReadPreStop(c.Node)
+			if !h.Exact() || !h.DelayExact || h.DelaySeconds != p.PreStopDelaySeconds {
+				t.Errorf("%s (native %v): read %+v", name, native, h)
+			}
+			if p.SignalPID1 && (h.Signal != p.StopSignal || !h.WaitsForExit) {
+				t.Errorf("%s: the hook's signal read as %q (waits %v), want %s and a wait", name, h.Signal, h.WaitsForExit, p.StopSignal)
+			}
+			if !p.SignalPID1 && h.Signal != "" {
+				t.Errorf("%s: read a signal %s from a plain delay", name, h.Signal)
+			}
+		}
+	}
+}
+
+func parseNode(t *testing.T, text string) *yaml.Node {
+	t.Helper()
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n.Content[0]
 }
