@@ -96,14 +96,17 @@ func (t *Timeline) writeText(w *bufio.Writer) {
 	}
 	for _, e := range t.Events {
 		at := strconv.Itoa(e.AtSeconds) + " s"
-		if e.Estimate {
+		switch {
+		case e.Estimate:
 			at = "~" + at
+		case e.AtLeast:
+			at = ">=" + at
 		}
 		text := e.Text
 		if e.Container != "" {
 			text = e.Container + ": " + text
 		}
-		fmt.Fprintf(w, "  %7s  %-17s %s\n", at, e.Event, text)
+		fmt.Fprintf(w, "  %8s  %-17s %s\n", at, e.Event, text)
 	}
 	for _, c := range t.Conflicts {
 		fmt.Fprintf(w, "  CONFLICT %s at %d s: %s\n", c.Code, c.AtSeconds, c.Message)
@@ -142,7 +145,11 @@ func (c Container) summary() string {
 		}
 		parts = append(parts, h)
 	}
-	parts = append(parts, fmt.Sprintf("%s at %d s from %s", c.Signal.Name, c.Signal.AtSeconds, c.Signal.Source))
+	at := "at"
+	if c.Signal.AtLeast {
+		at = "at least at"
+	}
+	parts = append(parts, fmt.Sprintf("%s %s %d s from %s", c.Signal.Name, at, c.Signal.AtSeconds, c.Signal.Source))
 	if c.DrainSeconds != nil {
 		parts = append(parts, fmt.Sprintf("drains %d s (%s)", *c.DrainSeconds, c.DrainSource))
 	} else {

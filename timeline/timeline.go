@@ -216,7 +216,9 @@ type PreStop struct {
 type Signal struct {
 	Name      string `json:"name"`
 	AtSeconds int    `json:"atSeconds"`
-	Source    string `json:"source"`
+	// AtLeast: the time is a lower bound, after a hook command graceful cannot time.
+	AtLeast bool   `json:"atLeast,omitempty"`
+	Source  string `json:"source"`
 }
 
 // LoadBalancer is a load balancer Service's drain of the pod's connections.
@@ -261,8 +263,10 @@ type Event struct {
 	Event     string `json:"event"`
 	Container string `json:"container,omitempty"`
 	// Estimate: the time is not read from the manifest.
-	Estimate bool   `json:"estimate,omitempty"`
-	Text     string `json:"text"`
+	Estimate bool `json:"estimate,omitempty"`
+	// AtLeast: the time is a lower bound (a hook command graceful cannot time).
+	AtLeast bool   `json:"atLeast,omitempty"`
+	Text    string `json:"text"`
 }
 
 // Conflict is a way this shutdown drops or cuts requests.
@@ -318,10 +322,16 @@ func Build(w Workload, o Options) *Timeline {
 		}
 	}
 
+	// How long the pod serves, at least: a profiled container until its
+	// drain ends; another until its signal (its drain is unknown).
 	servingEnd := 0
 	for _, c := range t.Containers {
-		if c.Serving {
+		switch {
+		case !c.Serving:
+		case c.DrainSeconds != nil:
 			servingEnd = max(servingEnd, c.StopsBySeconds)
+		default:
+			servingEnd = max(servingEnd, c.Signal.AtSeconds)
 		}
 	}
 	if len(selecting) > 0 || slices.ContainsFunc(t.Containers, func(c Container) bool { return c.Serving }) {
@@ -416,12 +426,12 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 		if !hook.Exact() {
 			text += "; at the earliest: graceful cannot tell how long " + strings.Join(hook.Unknown, ", ") + " takes"
 		}
-		t.add(Event{AtSeconds: min(hook.DelaySeconds, grace), Event: EventPreStopEnd, Container: name, Text: text})
+		t.add(Event{AtSeconds: min(hook.DelaySeconds, grace), AtLeast: !hook.Exact(), Event: EventPreStopEnd, Container: name, Text: text})
 	}
 	switch {
 	case hook.Signal != "":
-		out.Signal = Signal{Name: hook.Signal, AtSeconds: min(hook.DelaySeconds, grace), Source: "the preStop hook: " + hook.SignalVia}
-		if !hook.WaitsForExit {
+		out.Signal = Signal{Name: hook.Signal, AtSeconds: min(hook.DelaySeconds, grace), AtLeast: !hook.DelayExact, Source: "the preStop hook: " + hook.SignalVia}
+		if !hook.WaitsForExit && hook.Exact() {
 			// The hook returns at once, and the kubelet's signal follows.
 			k := kubelet
 			k.AtSeconds = out.Signal.AtSeconds
@@ -431,13 +441,18 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 		}
 	default:
 		out.Signal = kubelet
-		out.Signal.AtSeconds = hookEnd
+		out.Signal.AtSeconds, out.Signal.AtLeast = hookEnd, !hook.Exact() && hookEnd < grace
 	}
 	sigText := fmt.Sprintf("%s to the container's main process; from %s", out.Signal.Name, out.Signal.Source)
-	if hook.WaitsForExit && hook.Signal != "" {
+	switch {
+	case hook.WaitsForExit && hook.Signal != "":
 		sigText += "; the hook then waits for it to exit, so the kubelet's own signal never comes first"
+	case hook.Signal != "" && !hook.Exact():
+		sigText += fmt.Sprintf("; the kubelet's %s follows when the hook returns, after %s, which graceful cannot time", kubelet.Name, strings.Join(hook.Unknown, "; "))
+	case out.Signal.AtLeast:
+		sigText += "; when the hook returns, after " + strings.Join(hook.Unknown, "; ") + ", which graceful cannot time"
 	}
-	t.add(Event{AtSeconds: out.Signal.AtSeconds, Event: EventSignal, Container: name, Text: sigText})
+	t.add(Event{AtSeconds: out.Signal.AtSeconds, AtLeast: out.Signal.AtLeast, Event: EventSignal, Container: name, Text: sigText})
 	if k := out.KubeletSignal; k != nil {
 		t.add(Event{AtSeconds: k.AtSeconds, Event: EventSignal, Container: name, Text: fmt.Sprintf(
 			"%s right after, as the hook returned without waiting for the exit; from %s", k.Name, k.Source)})
@@ -453,7 +468,7 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 		if end > kill {
 			text += fmt.Sprintf("; but SIGKILL comes at %d s", kill)
 		}
-		t.add(Event{AtSeconds: end, Event: EventDrainEnd, Container: name, Text: text})
+		t.add(Event{AtSeconds: end, AtLeast: out.Signal.AtLeast, Event: EventDrainEnd, Container: name, Text: text})
 		for _, m := range transformers.MissingSettings(c, p) {
 			t.Notes = append(t.Notes, fmt.Sprintf("container %q: %s: the application may not drain as the profile expects", name, m))
 		}
@@ -563,6 +578,9 @@ func (t *Timeline) loadBalancers(services []Service, providers []string, p *prof
 			what := fmt.Sprintf("load balancer %s (%s) ends its drain: connections still open to the pod are closed (%s)", s.Name, d.Provider, lb.Source)
 			if !lb.On {
 				what = fmt.Sprintf("load balancer %s (%s) drains nothing: connections to the pod end at deregistration (%s)", s.Name, d.Provider, lb.Source)
+			}
+			if d.Provider == "aws" {
+				what += "; a classic load balancer's targets are nodes, so this is what a node drain or scale-in does to the pods on it"
 			}
 			t.add(Event{AtSeconds: lb.Seconds, Event: EventLBDrainEnd, Text: what})
 			if (p == nil || p.TakesLoadBalancerDrain()) && lb.Seconds < servingEnd {
