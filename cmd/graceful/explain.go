@@ -120,7 +120,7 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		entries[k] = append(entries[k], e)
 	}
 	var objects []object
-	var services []timeline.Service
+	services := map[string][]timeline.Service{} // by namespace: a Service selects pods of its own
 	for i, data := range streams {
 		found, err := readObjects(inputs[i].Name, data)
 		if err != nil {
@@ -128,7 +128,8 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		}
 		for _, ob := range found {
 			if ob.kind == "Service" {
-				services = append(services, timeline.ReadService(ob.node))
+				s := timeline.ReadService(ob.node)
+				services[s.Namespace] = append(services[s.Namespace], s)
 				continue
 			}
 			k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
@@ -150,7 +151,7 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 			w.Services = tidbService(ob)
 		}
 		var opts timeline.Options
-		opts.Services, opts.Providers = services, providers
+		opts.Services, opts.Providers = services[ob.ns], providers
 		if ob.entry != nil {
 			name, containers := ob.entry.Profile()
 			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
