@@ -148,8 +148,9 @@ func (t *Timeline) drawSVG(b *strings.Builder, y int, x func(int) float64) int {
 	if t.Profile != "" {
 		profile = "profile " + t.Profile
 	}
-	fmt.Fprintf(b, `<g class="workload"><text x="10" y="%d" font-weight="bold" fill="%s">%s</text>`+"\n", y+14, colorText, esc(head))
-	fmt.Fprintf(b, `<text x="%d" y="%d" fill="#555555">%s; grace period %d s</text>`+"\n", svgPlotX, y+14, esc(profile), t.GraceSeconds)
+	// One line, so that a long name pushes the rest along rather than under it.
+	fmt.Fprintf(b, `<g class="workload"><text x="10" y="%d" fill="%s"><tspan font-weight="bold">%s</tspan><tspan dx="12" fill="#555555">%s; grace period %d s</tspan></text>`+"\n",
+		y+14, colorText, esc(head), esc(profile), t.GraceSeconds)
 	y += svgHeadH
 	top := y
 	lanes := len(t.Containers) + len(t.LoadBalancers)
