@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/graceful-dev/graceful/timeline"
 )
@@ -112,4 +115,50 @@ func TestExplainDocsPictures(t *testing.T) {
 		}
 		compareGolden(t, file, stdout)
 	}
+}
+
+// TestExplainRenderedIsAsIsOfTheOutput: explaining "after render" is the
+// same as explaining render's output as it stands: events, conflicts and
+// containers agree for every golden case.
+func TestExplainRenderedIsAsIsOfTheOutput(t *testing.T) {
+	dirs, _ := filepath.Glob("../../testdata/explain/*/input.yaml")
+	for _, in := range dirs {
+		dir := filepath.Dir(in)
+		data, _ := os.ReadFile(filepath.Join(dir, "args"))
+		args := strings.Fields(string(data))
+		if slices.Contains(args, "--as-is") {
+			continue
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			input := readFile(t, in)
+			rendered, _, err := execute(input, append([]string{"render"}, args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := explainJSON(t, input, args...)
+			asIs := explainJSON(t, rendered, append(args, "--as-is")...)
+			if len(after.Workloads) != len(asIs.Workloads) {
+				t.Fatalf("%d workloads after render, %d in its output", len(after.Workloads), len(asIs.Workloads))
+			}
+			for i, a := range after.Workloads {
+				b := asIs.Workloads[i]
+				if diff := cmp.Diff([]any{a.Events, a.Conflicts, a.Containers, a.LoadBalancers, a.Sidecar}, []any{b.Events, b.Conflicts, b.Containers, b.LoadBalancers, b.Sidecar}); diff != "" {
+					t.Errorf("%s differs (-after render +as-is of the output):\n%s", a.Name, diff)
+				}
+			}
+		})
+	}
+}
+
+func explainJSON(t *testing.T, input string, args ...string) *timeline.Report {
+	t.Helper()
+	out, _, err := execute(input, append(append([]string{"explain"}, args...), "-o", "json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep timeline.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return &rep
 }
