@@ -162,3 +162,52 @@ func explainJSON(t *testing.T, input string, args ...string) *timeline.Report {
 	}
 	return &rep
 }
+
+// TestExplainCorpus: explain reads every chart of the corpus, after render
+// and as it stands, and what it says holds together: events in time order,
+// every container signalled before SIGKILL, SIGKILL no sooner than the grace
+// period, only GS3xx codes, and a picture that parses.
+func TestExplainCorpus(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "*.yaml"))
+	if len(files) == 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("corpus not found")
+		}
+		t.Skip("corpus not found")
+	}
+	for _, f := range files {
+		for _, mode := range []string{"rendered", "as-is"} {
+			t.Run(filepath.Base(f)+"/"+mode, func(t *testing.T) {
+				args := []string{"--profile", "auto", "--provider", "aws", f}
+				if mode == "as-is" {
+					args = append(args, "--as-is")
+				}
+				rep := explainJSON(t, "", args...)
+				for _, w := range rep.Workloads {
+					for i := 1; i < len(w.Events); i++ {
+						if w.Events[i].AtSeconds < w.Events[i-1].AtSeconds {
+							t.Errorf("%s: events out of order: %+v", w.Name, w.Events)
+						}
+					}
+					for _, c := range w.Containers {
+						if c.Signal.AtSeconds > c.KillSeconds || c.KillSeconds < w.GraceSeconds || c.StopsBySeconds > c.KillSeconds {
+							t.Errorf("%s/%s: signal %d, SIGKILL %d, stops by %d, grace %d", w.Name, c.Name, c.Signal.AtSeconds, c.KillSeconds, c.StopsBySeconds, w.GraceSeconds)
+						}
+					}
+					for _, c := range w.Conflicts {
+						if !strings.HasPrefix(c.Code, "GS30") {
+							t.Errorf("%s: code %s", w.Name, c.Code)
+						}
+					}
+				}
+				svg, _, err := execute("", append([]string{"explain", "-o", "svg"}, args...)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := checkSVG(svg); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+	}
+}
