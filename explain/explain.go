@@ -22,9 +22,11 @@ import (
 )
 
 // Run renders the inputs and explains every workload: after render, or as
-// the inputs stand (asIs). A strict renderer is made lenient: explain shows
-// what warnings lead to, where render would have written nothing.
-func Run(r *render.Renderer, inputs []render.Input, asIs bool) (*timeline.Report, error) {
+// the inputs stand (asIs). providers are the run's load balancer providers
+// (a Service without drain annotations has their default). A strict
+// renderer is made lenient: explain shows what warnings lead to, where
+// render would have written nothing.
+func Run(r *render.Renderer, inputs []render.Input, asIs bool, providers []string) (*timeline.Report, error) {
 	r = r.WithoutStrict()
 	outputs, report, err := r.Render(inputs)
 	if err != nil {
@@ -38,7 +40,7 @@ func Run(r *render.Renderer, inputs []render.Input, asIs bool) (*timeline.Report
 			mode, streams[i] = timeline.ModeAsIs, inputs[i].Data
 		}
 	}
-	return explain(r, report, inputs, streams, mode, r.Providers())
+	return explain(r, report, inputs, streams, mode, providers)
 }
 
 // object is one object of a stream, with what names it in render's report.
@@ -95,7 +97,7 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		var opts timeline.Options
 		opts.Services, opts.Providers = services[ob.ns], providers
 		if ob.entry != nil {
-			name, containers := ob.entry.Profile()
+			name, containers := ob.entry.AppliedProfile()
 			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
 				opts.Profile, opts.Containers = p, containers
 			}

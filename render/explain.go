@@ -38,10 +38,10 @@ func (r *Renderer) FindPods(object *yaml.Node) (Pods, bool) {
 	return Pods{Template: w.template, Spec: w.podSpec, Containers: w.containers(), Batch: w.batch}, true
 }
 
-// Profile is the profile the entry's workload got and the containers it
-// went on; "" when none (skipped, left alone, or not a workload). It reads
-// Decision, which render writes as `NAME (REASON), containers "a", "b"`.
-func (e Entry) Profile() (name string, containers []string) {
+// AppliedProfile is the profile the entry's workload got and the containers
+// it went on; "" when none (skipped, left alone, or not a workload). It
+// reads Decision, which render writes as `NAME (REASON), containers "a", "b"`.
+func (e Entry) AppliedProfile() (name string, containers []string) {
 	d := e.Decision
 	if strings.HasPrefix(d, "skipped") || strings.HasPrefix(d, "load balancer drain") {
 		return "", nil
@@ -66,15 +66,6 @@ func (e Entry) Profile() (name string, containers []string) {
 		rest = strings.TrimPrefix(rest[len(q):], ", ")
 	}
 	return name, containers
-}
-
-// Providers are the names of the load balancer providers the renderer drains for.
-func (r *Renderer) Providers() []string {
-	var names []string
-	for _, p := range r.drain.Providers {
-		names = append(names, p.Name)
-	}
-	return names
 }
 
 // WithoutStrict is the renderer with strict off, for commands that only read

@@ -56,7 +56,7 @@ spec:
 		t.Fatalf("%d entries, want %d: %+v", len(report.Entries), len(want), report.Entries)
 	}
 	for _, e := range report.Entries {
-		name, containers := e.Profile()
+		name, containers := e.AppliedProfile()
 		w := want[e.Ref.Name]
 		if name != w.profile || !reflect.DeepEqual(containers, w.containers) {
 			t.Errorf("%s (%q): profile %q containers %q, want %q %q", e.Ref.Name, e.Decision, name, containers, w.profile, w.containers)

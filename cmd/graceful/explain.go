@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/graceful-dev/graceful/explain"
 	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -63,7 +65,11 @@ func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
 	if write == nil {
 		return fmt.Errorf("--output %q: want text, json or svg", o.output)
 	}
-	r, err := o.renderer()
+	opts, err := o.options()
+	if err != nil {
+		return err
+	}
+	r, err := render.New(opts)
 	if err != nil {
 		return err
 	}
@@ -72,9 +78,24 @@ func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	limitMemory(inputs)
-	rep, err := explain.Run(r, inputs, o.asIs)
+	rep, err := explain.Run(r, inputs, o.asIs, providerNames(opts))
 	if err != nil {
 		return err
 	}
 	return write(rep, stdout)
+}
+
+// providerNames are the run's providers: the flag, else the config's
+// spec.provider (one, or several separated by commas), as render reads them.
+func providerNames(opts render.Options) []string {
+	if len(opts.Providers) > 0 || opts.Config == nil {
+		return opts.Providers
+	}
+	var names []string
+	for _, p := range strings.Split(opts.Config.Spec.Provider, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			names = append(names, p)
+		}
+	}
+	return names
 }

@@ -89,6 +89,16 @@ func TestExplainFlags(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "want text, json or svg") {
 		t.Errorf("--output yaml: %v", err)
 	}
+	// The config's provider counts as --provider does: an unannotated load
+	// balancer has that provider's default drain (off).
+	config := filepath.Join(t.TempDir(), "graceful.yaml")
+	if err := os.WriteFile(config, []byte("apiVersion: graceful.dev/v1alpha1\nkind: GracefulShutdown\nmetadata: {name: g}\nspec: {provider: aws}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nginx := readFile(t, "../../testdata/explain/nginx/input.yaml")
+	if out, _, err := execute(nginx, "explain", "--as-is", "--profile", "nginx", "--config", config); err != nil || !strings.Contains(out, "load balancer web: aws, drain off") {
+		t.Errorf("provider from the config: %v\n%s", err, out)
+	}
 	// The same bytes every run: maps and sorting must not leak into the picture.
 	input := readFile(t, "../../testdata/explain/conflicts/input.yaml")
 	first, _, _ := execute(input, "explain", "--as-is", "--profile", "auto", "--output", "svg")

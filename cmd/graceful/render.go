@@ -119,6 +119,15 @@ func (o *renderOptions) positional(args []string) ([]string, error) {
 }
 
 func (o *renderOptions) renderer() (*render.Renderer, error) {
+	opts, err := o.options()
+	if err != nil {
+		return nil, err
+	}
+	return render.New(opts)
+}
+
+// options are the flags as render's options, with the --config file read.
+func (o *renderOptions) options() (render.Options, error) {
 	opts := render.Options{
 		Profile:         o.profile,
 		KubeVersion:     o.kubeVersion,
@@ -130,13 +139,13 @@ func (o *renderOptions) renderer() (*render.Renderer, error) {
 	if o.configFile != "" {
 		data, err := os.ReadFile(o.configFile)
 		if err != nil {
-			return nil, fmt.Errorf("--config %w", pathError(o.configFile, err))
+			return opts, fmt.Errorf("--config %w", pathError(o.configFile, err))
 		}
 		if opts.Config, err = render.ParseConfig(data); err != nil {
-			return nil, fmt.Errorf("config %s: %w", o.configFile, err)
+			return opts, fmt.Errorf("config %s: %w", o.configFile, err)
 		}
 	}
-	return render.New(opts)
+	return opts, nil
 }
 
 func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
