@@ -461,6 +461,13 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 	out.StopsBySeconds = kill
 	if p != nil {
 		drain, source := appDrain(c, p)
+		contrary := transformers.ContrarySettings(c, p)
+		for _, m := range contrary {
+			if !m.Missing {
+				// The application stops at once: there is no drain to wait for.
+				drain, source = 0, fmt.Sprintf("%s is %q (%s): it stops at once", m.Name, m.Value, m.Spelling)
+			}
+		}
 		out.DrainSeconds, out.DrainSource = &drain, source
 		end := out.Signal.AtSeconds + drain
 		out.StopsBySeconds = min(end, kill)
@@ -469,8 +476,13 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 			text += fmt.Sprintf("; but SIGKILL comes at %d s", kill)
 		}
 		t.add(Event{AtSeconds: end, AtLeast: out.Signal.AtLeast, Event: EventDrainEnd, Container: name, Text: text})
-		for _, m := range transformers.MissingSettings(c, p) {
-			t.Notes = append(t.Notes, fmt.Sprintf("container %q: %s: the application may not drain as the profile expects", name, m))
+		for _, m := range contrary {
+			if m.Missing {
+				t.Notes = append(t.Notes, fmt.Sprintf("container %q: %s is not set (the %s profile sets it to %s): the application may not drain as the profile expects", name, m.Name, p.Name, m.Want))
+				continue
+			}
+			t.conflict(CodeFastStop, name, out.Signal.AtSeconds, "%q stops at once on %s: %s is %q (%s), not %q, so requests in flight are cut",
+				name, out.Signal.Name, m.Name, m.Value, m.Spelling, m.Want)
 		}
 		t.checkContainer(out, p, hook, kubelet)
 	} else if out.Serving && routed && hook.Kind == "none" && c.Name != transformers.IstioProxy {

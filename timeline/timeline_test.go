@@ -301,6 +301,35 @@ containers:
 	}
 }
 
+// A setting that makes the application stop at once is a fast stop; one
+// that is missing is only a note (Spring Boot 3.4 drains by default).
+func TestSpringShutdownSetting(t *testing.T) {
+	for _, tc := range []struct{ env, want, note string }{
+		{"[{name: SERVER_SHUTDOWN, value: immediate}]", CodeFastStop, ""},
+		{"[{name: JAVA_OPTS, value: -Dserver.shutdown=immediate}]", CodeFastStop, ""},
+		{"[{name: SERVER_SHUTDOWN, value: graceful}]", "", ""},
+		{"[]", "", "server.shutdown is not set"},
+	} {
+		tl := build(t, pod(`
+terminationGracePeriodSeconds: 60
+containers:
+  - name: app
+    image: example/spring-app
+    env: `+tc.env+`
+    lifecycle: {preStop: {sleep: {seconds: 30}}}
+`), "spring-boot", "app")
+		if got := codes(tl); got != tc.want {
+			t.Errorf("%s: conflicts %q, want %q: %+v", tc.env, got, tc.want, tl.Conflicts)
+		}
+		if drain := *tl.Containers[0].DrainSeconds; (tc.want == CodeFastStop) != (drain == 0) {
+			t.Errorf("%s: drain %d s", tc.env, drain)
+		}
+		if notes := strings.Join(tl.Notes, "\n"); !strings.Contains(notes, tc.note) {
+			t.Errorf("%s: notes lack %q:\n%s", tc.env, tc.note, notes)
+		}
+	}
+}
+
 func TestSpringDrainFromEnv(t *testing.T) {
 	tl := build(t, pod(`
 terminationGracePeriodSeconds: 60

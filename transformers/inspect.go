@@ -1,7 +1,6 @@
 package transformers
 
 import (
-	"fmt"
 	"path"
 	"regexp"
 	"slices"
@@ -309,12 +308,22 @@ func UserDrain(c Container, p *profiles.Profile) (seconds int, spelling string, 
 	return 0, "", false
 }
 
-// MissingSettings says which of the profile's in-app settings (other than
-// the drain time) the container does not make, or makes otherwise: there the
-// application may not stop as the profile expects (Spring without
-// server.shutdown=graceful stops at once before Boot 3.4).
-func MissingSettings(c Container, p *profiles.Profile) []string {
-	var out []string
+// AppSetting is one of a profile's in-app settings (other than the drain
+// time) as a container makes it, where it differs from the profile's.
+type AppSetting struct {
+	// Name is the setting (server.shutdown), Want the profile's value.
+	Name, Want string
+	// Missing: the container does not make it; else Value is what it sets, and Spelling where.
+	Missing         bool
+	Value, Spelling string
+}
+
+// ContrarySettings lists the profile's in-app settings (other than the
+// drain time) that the container does not make, or makes otherwise: there
+// the application may not stop as the profile expects (Spring with
+// server.shutdown=immediate stops at once).
+func ContrarySettings(c Container, p *profiles.Profile) []AppSetting {
+	var out []AppSetting
 	for _, v := range p.Env {
 		if v.Drain {
 			continue
@@ -326,9 +335,9 @@ func MissingSettings(c Container, p *profiles.Profile) []string {
 		switch set, found, err := userSetting(c, p, v); {
 		case err != nil || set.value == "(valueFrom)":
 		case !found:
-			out = append(out, fmt.Sprintf("%s is not set (the %s profile sets %s=%s)", name, p.Name, v.Name, v.Value))
+			out = append(out, AppSetting{Name: name, Want: v.Value, Missing: true})
 		case set.value != v.Value:
-			out = append(out, fmt.Sprintf("%s is %q (%s), not %q", name, set.value, set.spelling, v.Value))
+			out = append(out, AppSetting{Name: name, Want: v.Value, Value: set.value, Spelling: set.spelling})
 		}
 	}
 	return out
