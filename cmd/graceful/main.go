@@ -75,7 +75,7 @@ and connection draining on cloud load balancers, by named profile.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newRenderCmd(), newCheckCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd())
+	root.AddCommand(newRenderCmd(), newCheckCmd(), newExplainCmd(), newProfilesCmd(), newPatchesCmd(), newDrillCmd())
 	root.SetFlagErrorFunc(flagError(args))
 	strictCompletion(root)
 	asKubectlPlugin(root, os.Args[0])

@@ -1,0 +1,90 @@
+package render
+
+import (
+	"reflect"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TestEntryProfile: explain learns from render's report which profile each
+// workload got and on which containers; this keeps that reading in step with
+// how render writes its decisions.
+func TestEntryProfile(t *testing.T) {
+	r, err := New(Options{Profile: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, report, err := r.RenderStream([]byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: "a, \"b\"", image: "nginx:1.27.3"}
+        - {name: side, image: busybox}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: other}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: example/app}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: named, annotations: {graceful.dev/profile: nginx}}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: example/app}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		profile    string
+		containers []string
+	}{
+		"web":   {"nginx", []string{`a, "b"`}},
+		"other": {"", nil},
+		"named": {"nginx", nil}, // no container fits: left unchanged
+	}
+	if len(report.Entries) != len(want) {
+		t.Fatalf("%d entries, want %d: %+v", len(report.Entries), len(want), report.Entries)
+	}
+	for _, e := range report.Entries {
+		name, containers := e.AppliedProfile()
+		w := want[e.Ref.Name]
+		if name != w.profile || !reflect.DeepEqual(containers, w.containers) {
+			t.Errorf("%s (%q): profile %q containers %q, want %q %q", e.Ref.Name, e.Decision, name, containers, w.profile, w.containers)
+		}
+	}
+}
+
+func TestFindPods(t *testing.T) {
+	r, _ := New(Options{})
+	for _, tc := range []struct {
+		object string
+		ok     bool
+		batch  bool
+	}{
+		{`{kind: Deployment, spec: {template: {spec: {containers: [{name: a}]}}}}`, true, false},
+		{`{kind: CronJob, spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: a}]}}}}}}`, true, true},
+		{`{kind: TidbCluster, spec: {tidb: {baseImage: pingcap/tidb}}}`, true, false},
+		{`{kind: Service, spec: {selector: {a: b}}}`, false, false},
+		{`{kind: Widget, spec: {template: {spec: {containers: [{name: a}]}}}}`, false, false},
+		{`{kind: Widget, metadata: {annotations: {graceful.dev/profile: nginx}}, spec: {template: {spec: {containers: [{name: a}]}}}}`, true, false},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.object), &n); err != nil {
+			t.Fatal(err)
+		}
+		pods, ok := r.FindPods(n.Content[0])
+		if ok != tc.ok || pods.Batch != tc.batch || ok && len(pods.Containers) != 1 {
+			t.Errorf("%s: ok %v batch %v containers %d", tc.object, ok, pods.Batch, len(pods.Containers))
+		}
+	}
+}
