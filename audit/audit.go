@@ -317,9 +317,7 @@ func (c *checker) newWorkload(o render.Object, pod *render.PodTemplate) *workloa
 	}
 	w.hook = node.GetStr(node.Lookup(o.Node, "metadata", "annotations"), "helm.sh/hook") != ""
 	if e := c.fixes[keyOf(o.Ref)]; e != nil {
-		// render's decision reads "NAME (why)": the profile it applied.
-		name, _, _ := strings.Cut(e.Decision, " (")
-		w.profile, _ = profiles.Get(name)
+		w.profile = e.Plan.ProfileOf()
 	}
 	return w
 }

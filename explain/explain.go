@@ -15,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
-	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
@@ -97,12 +96,12 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		var opts timeline.Options
 		opts.Services, opts.Providers = services[ob.ns], providers
 		if ob.entry != nil {
-			name, containers := ob.entry.AppliedProfile()
-			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
-				opts.Profile, opts.Containers = p, containers
+			plan := ob.entry.Plan
+			if containers := plan.ContainerNames(); len(containers) > 0 {
+				opts.Profile, opts.Containers = plan.ProfileOf(), containers
 			}
 			opts.ProfileReason = ob.entry.Decision
-			if name != "" && opts.Profile == nil {
+			if ob.entry.Profile != "" && opts.Profile == nil {
 				opts.ProfileReason += "; left unchanged, as no container fitted"
 			}
 		}

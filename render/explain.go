@@ -1,8 +1,6 @@
 package render
 
 import (
-	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -36,36 +34,6 @@ func (r *Renderer) FindPods(object *yaml.Node) (Pods, bool) {
 		return Pods{}, false
 	}
 	return Pods{Template: w.template, Spec: w.podSpec, Containers: w.containers(), Batch: w.batch}, true
-}
-
-// AppliedProfile is the profile the entry's workload got and the containers
-// it went on; "" when none (skipped, left alone, or not a workload). It
-// reads Decision, which render writes as `NAME (REASON), containers "a", "b"`.
-func (e Entry) AppliedProfile() (name string, containers []string) {
-	d := e.Decision
-	if strings.HasPrefix(d, "skipped") || strings.HasPrefix(d, "load balancer drain") {
-		return "", nil
-	}
-	name, _, ok := strings.Cut(d, " (")
-	if !ok {
-		return "", nil
-	}
-	const marker = `), containers "`
-	i := strings.LastIndex(d, marker)
-	if i < 0 {
-		return name, nil // no container fitted: the workload was left unchanged
-	}
-	rest := d[i+len(marker)-1:]
-	for rest != "" {
-		q, err := strconv.QuotedPrefix(rest)
-		if err != nil {
-			break
-		}
-		c, _ := strconv.Unquote(q)
-		containers = append(containers, c)
-		rest = strings.TrimPrefix(rest[len(q):], ", ")
-	}
-	return name, containers
 }
 
 // WithoutStrict is the renderer with strict off, for commands that only read

@@ -7,9 +7,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// TestEntryProfile: explain learns from render's report which profile each
-// workload got and on which containers; this keeps that reading in step with
-// how render writes its decisions.
+// TestEntryProfile: explain and check learn from render's report which
+// profile each workload got and on which containers (Entry.Profile, Plan).
 func TestEntryProfile(t *testing.T) {
 	r, err := New(Options{Profile: "auto"})
 	if err != nil {
@@ -56,7 +55,7 @@ spec:
 		t.Fatalf("%d entries, want %d: %+v", len(report.Entries), len(want), report.Entries)
 	}
 	for _, e := range report.Entries {
-		name, containers := e.AppliedProfile()
+		name, containers := e.Profile, e.Plan.ContainerNames()
 		w := want[e.Ref.Name]
 		if name != w.profile || !reflect.DeepEqual(containers, w.containers) {
 			t.Errorf("%s (%q): profile %q containers %q, want %q %q", e.Ref.Name, e.Decision, name, containers, w.profile, w.containers)

@@ -101,6 +101,28 @@ type PlannedContainer struct {
 	Reason string
 }
 
+// ProfileOf is the catalog's profile the plan applies (a user's profile
+// too), nil where none applies: readers of the report (check, explain) use
+// the profile render used rather than looking the name up again.
+func (p *Plan) ProfileOf() *profiles.Profile {
+	if p == nil {
+		return nil
+	}
+	return p.profile
+}
+
+// ContainerNames are the names of the containers the profile applies to.
+func (p *Plan) ContainerNames() []string {
+	if p == nil || len(p.Containers) == 0 {
+		return nil
+	}
+	names := make([]string, len(p.Containers))
+	for i, c := range p.Containers {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // release drops the plan's hold on the document's tree: the report keeps
 // the plan, and the stream writer lets each tree go once it is written.
 func (p *Plan) release() { p.work = nil }
