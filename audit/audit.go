@@ -147,11 +147,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			c.services = append(c.services, newService(o))
 			continue
 		}
-		pod, err := render.FindPodTemplate(o)
-		if err != nil {
-			return nil, err
-		}
-		if pod != nil {
+		if pod, ok := r.FindPods(o.Node); ok {
 			workloads = append(workloads, c.newWorkload(o, pod))
 		}
 	}
@@ -301,7 +297,7 @@ func finding(code string, line int, field, format string, args ...any) Finding {
 // workload is an object that runs pods, with what the checks ask of it.
 type workload struct {
 	obj      render.Object
-	pod      *render.PodTemplate
+	pod      *render.Pods
 	labels   map[string]string
 	services []*service
 	// profile is render's choice for it, nil where none applies.
@@ -310,7 +306,7 @@ type workload struct {
 	hook bool
 }
 
-func (c *checker) newWorkload(o render.Object, pod *render.PodTemplate) *workload {
+func (c *checker) newWorkload(o render.Object, pod *render.Pods) *workload {
 	w := &workload{obj: o, pod: pod}
 	if pod.Template != nil {
 		w.labels = node.Labels(node.Lookup(pod.Template, "metadata", "labels"))

@@ -82,28 +82,42 @@ func firstKeyLine(m *yaml.Node) int {
 	return m.Line
 }
 
-// PodTemplate is where an object keeps its pods, as render finds it.
-type PodTemplate struct {
+// Pods is where an object keeps its pods, as render finds them: the same
+// view the transformers get, from the one kind table. check and explain
+// read workloads through it.
+type Pods struct {
 	// Template is the pod template (metadata and spec); nil for a TidbCluster.
 	Template     *yaml.Node
 	TemplatePath string
-	Spec         *yaml.Node
-	SpecPath     string
+	// Spec holds terminationGracePeriodSeconds; spec.tidb for a TidbCluster.
+	Spec     *yaml.Node
+	SpecPath string
 	// Batch pods run to completion (Jobs, CronJobs).
 	Batch      bool
 	Containers []transformers.Container
 }
 
-// FindPodTemplate returns the object's pods, or nil when it runs none. Only
-// the workload kinds render knows count (not a CRD a rule names).
-func FindPodTemplate(o Object) (*PodTemplate, error) {
-	if err := checkObject(o.Ref, o.Node); err != nil {
-		return nil, err
+// FindPods returns the pods of an object, or false for an object that runs
+// none. A kind outside the kind table counts where an annotation or one of
+// the renderer's rules names it, as in render.
+func (r *Renderer) FindPods(object *yaml.Node) (*Pods, bool) {
+	kind := node.GetStr(object, "kind")
+	explicit := node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation) != nil
+	for _, rule := range r.rules {
+		explicit = explicit || contains(rule.Match.Kinds, kind)
 	}
-	w, err := findWorkload(o.Ref, o.Node, false)
+	w, err := findWorkload(Ref{Kind: kind}, object, explicit)
 	if w == nil || err != nil {
-		return nil, err
+		return nil, false
 	}
-	return &PodTemplate{Template: w.template, TemplatePath: w.templatePath, Spec: w.podSpec, SpecPath: w.podSpecPath,
-		Batch: w.batch, Containers: w.containers()}, nil
+	return &Pods{Template: w.template, TemplatePath: w.templatePath, Spec: w.podSpec, SpecPath: w.podSpecPath,
+		Batch: w.batch, Containers: w.containers()}, true
+}
+
+// WithoutStrict is the renderer with strict off, for commands that only read
+// what render would do.
+func (r *Renderer) WithoutStrict() *Renderer {
+	c := *r
+	c.strict = false
+	return &c
 }

@@ -82,8 +82,8 @@ func TestFindPods(t *testing.T) {
 			t.Fatal(err)
 		}
 		pods, ok := r.FindPods(n.Content[0])
-		if ok != tc.ok || pods.Batch != tc.batch || ok && len(pods.Containers) != 1 {
-			t.Errorf("%s: ok %v batch %v containers %d", tc.object, ok, pods.Batch, len(pods.Containers))
+		if ok != tc.ok || ok && (pods.Batch != tc.batch || len(pods.Containers) != 1) {
+			t.Errorf("%s: ok %v pods %+v", tc.object, ok, pods)
 		}
 	}
 }
