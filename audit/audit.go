@@ -12,9 +12,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/graceful-dev/graceful/explain"
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
+	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -105,8 +107,10 @@ func (r *Report) Fails(threshold transformers.Severity) bool {
 type checker struct {
 	kube      render.KubeVersion
 	providers []transformers.Provider
-	services  []*service
-	fixes     map[key]*render.Entry
+	// providerNames are the --provider names, as explain takes them.
+	providerNames []string
+	services      []*service
+	fixes         map[key]*render.Entry
 }
 
 type key struct {
@@ -151,7 +155,12 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			workloads = append(workloads, c.newWorkload(o, pod))
 		}
 	}
+	var services []timeline.Service
+	for _, s := range c.services {
+		services = append(services, timeline.ReadService(s.obj.Node))
+	}
 	for _, w := range workloads {
+		w.timeline, _ = explain.Workload(r, w.obj.Ref.File, w.obj.Node, c.fixes[keyOf(w.obj.Ref)], services, c.providerNames)
 		for _, s := range c.services {
 			if s.selects(w) {
 				w.services = append(w.services, s)
@@ -229,6 +238,7 @@ func newChecker(opts Options) (*checker, error) {
 			return nil, fmt.Errorf("--provider: %w", err)
 		}
 		c.providers = append(c.providers, p)
+		c.providerNames = append(c.providerNames, strings.TrimSpace(n))
 	}
 	return c, nil
 }
@@ -302,6 +312,9 @@ type workload struct {
 	services []*service
 	// profile is render's choice for it, nil where none applies.
 	profile *profiles.Profile
+	// timeline is its shutdown as it stands (explain --as-is): the timing
+	// checks are its conflicts.
+	timeline *timeline.Timeline
 	// hook: a Helm hook (test pods, jobs around installs), not a server.
 	hook bool
 }

@@ -20,19 +20,19 @@ func (c *checker) checkPreStopDelay(w *workload) []Finding {
 	}
 	var out []Finding
 	for _, s := range w.servingContainers() {
-		h := preStopOf(s.c)
-		if !h.known || h.delay > 0 {
-			continue
+		h := transformers.ReadPreStop(s.c.Node)
+		if !h.Exact() || h.DelaySeconds > 0 {
+			continue // a hook graceful cannot time may well wait
 		}
 		what := "no preStop hook"
-		if h.kind != "" {
+		if h.Kind != "none" {
 			what = "a preStop hook without a delay"
 		}
 		f := finding("GS201", w.lineOf(s.c.Node), s.c.Path+".lifecycle.preStop",
 			"container %q serves traffic (%s) and has %s: it stops while the endpoint removal is still reaching kube-proxy, ingress controllers and load balancers, which keep sending it requests that are refused",
 			s.c.Name, s.why, what)
-		if h.node != nil {
-			f.Line = w.lineOf(h.node)
+		if n := preStopNode(s.c); n != nil {
+			f.Line = w.lineOf(n)
 		}
 		if !s.routed {
 			f.Severity = transformers.Info
@@ -48,7 +48,7 @@ func (c *checker) checkPreStopDelay(w *workload) []Finding {
 func (c *checker) checkShellless(w *workload) []Finding {
 	var out []Finding
 	for _, ct := range w.allContainers() {
-		sure, why := shelllessImage(ct.Image)
+		sure, why := transformers.ShelllessImage(ct.Image)
 		if why == "" {
 			continue
 		}
@@ -58,7 +58,7 @@ func (c *checker) checkShellless(w *workload) []Finding {
 				continue
 			}
 			prog := path.Base(node.Str(cmd.Content[0]))
-			if !isShell(prog) && !baseTools[prog] {
+			if !transformers.ShelllessLacks(prog) {
 				continue // the image's own program may well be there
 			}
 			f := finding("GS205", w.lineOf(cmd), ct.Path+".lifecycle."+event+".exec.command",
@@ -73,9 +73,6 @@ func (c *checker) checkShellless(w *workload) []Finding {
 	}
 	return out
 }
-
-// baseTools are programs a shell-less image lacks as surely as the shell.
-var baseTools = map[string]bool{"sleep": true, "kill": true, "curl": true, "wget": true, "pkill": true, "killall": true}
 
 // checkSleepAction: GS206, lifecycle.*.sleep where the target Kubernetes
 // lacks it (before 1.30), or 0 seconds before 1.33.
@@ -120,13 +117,13 @@ func (c *checker) checkSharedPID1(w *workload) []Finding {
 	}
 	var out []Finding
 	for _, ct := range w.allContainers() {
-		h := preStopOf(ct)
-		if h.kind != "exec" || !pid1.MatchString(h.script) {
+		h := transformers.ReadPreStop(ct.Node)
+		if h.Kind != "exec" || !pid1.MatchString(h.Text) {
 			continue
 		}
-		out = append(out, finding("GS207", w.lineOf(h.node), ct.Path+".lifecycle.preStop",
+		out = append(out, finding("GS207", w.lineOf(preStopNode(ct)), ct.Path+".lifecycle.preStop",
 			"container %q's preStop hook signals or waits for PID 1 (%q), but the pod has shareProcessNamespace: true, so PID 1 is the pause process: the signal misses the application and a wait lasts the whole grace period; signal the application by name (pkill), use lifecycle.stopSignal (Kubernetes 1.33+), or drop shareProcessNamespace",
-			ct.Name, h.script))
+			ct.Name, h.Text))
 	}
 	return out
 }
@@ -144,12 +141,13 @@ func (c *checker) checkNginxQuit(w *workload) []Finding {
 	nginx, _ := profiles.Get("nginx")
 	var out []Finding
 	for _, ct := range w.pod.Containers {
-		h := preStopOf(ct)
-		if h.kind != "exec" {
+		h := transformers.ReadPreStop(ct.Node)
+		if h.Kind != "exec" {
 			continue
 		}
-		loc := nginxQuit.FindStringIndex(h.script)
-		if loc == nil || waitsForExit.MatchString(h.script[loc[1]:]) {
+		script := h.Text
+		loc := nginxQuit.FindStringIndex(script)
+		if loc == nil || waitsForExit.MatchString(script[loc[1]:]) {
 			continue
 		}
 		if node.GetStr(node.Get(ct.Node, "lifecycle"), "stopSignal") == "SIGQUIT" {
@@ -162,10 +160,10 @@ func (c *checker) checkNginxQuit(w *workload) []Finding {
 		if known == "SIGQUIT" {
 			continue // the kubelet's own signal is QUIT: it cannot turn the quit into a fast stop
 		}
-		f := finding("GS208", w.lineOf(h.node), ct.Path+".lifecycle.preStop",
+		f := finding("GS208", w.lineOf(preStopNode(ct)), ct.Path+".lifecycle.preStop",
 			"container %q's preStop hook runs %q and returns at once; the kubelet then sends the image's stop signal, and where that is SIGTERM (many derived images) nginx's graceful quit becomes a fast stop that cuts requests in flight. Wait for the exit: `sleep 5; kill -QUIT 1; while kill -0 1 2>/dev/null; do sleep 1; done`",
-			ct.Name, strings.TrimSpace(h.script[loc[0]:loc[1]]))
-		if strings.Contains(h.script[loc[0]:loc[1]], "-s") {
+			ct.Name, strings.TrimSpace(script[loc[0]:loc[1]]))
+		if strings.Contains(script[loc[0]:loc[1]], "-s") {
 			f.Message += " (`nginx -s quit` also fails and leaves the master up when the configuration on disk does not load)"
 		}
 		if !nginx.FitsImage(ct.Image) {

@@ -32,17 +32,4 @@ func TestHookPatterns(t *testing.T) {
 			t.Errorf("nginxQuit %q: got %v, want %v", script, got, want)
 		}
 	}
-	for script, want := range map[string][2]int{ // delay, known
-		"sleep 5":                          {5, 1},
-		"sleep 5s; nginx -s quit":          {5, 1},
-		"sleep 2 && sleep 3; kill -QUIT 1": {5, 1},
-		"/pre-stop.sh":                     {0, 0},
-		"sleep 10; /drain.sh":              {10, 0},
-		"echo bye":                         {0, 1},
-	} {
-		d, known := scriptDelay(script)
-		if d != want[0] || known != (want[1] == 1) {
-			t.Errorf("scriptDelay %q: got %d %v, want %v", script, d, known, want)
-		}
-	}
 }

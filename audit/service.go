@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -40,7 +41,7 @@ func (c *checker) checkService(s *service) []Finding {
 		if meta != nil {
 			scratch = node.Copy(node.Resolve(meta))
 		}
-		found, err := transformers.ServiceDrain{Providers: []transformers.Provider{p}}.Transform(scratch, "metadata", class, defaultGraceSeconds)
+		found, err := transformers.ServiceDrain{Providers: []transformers.Provider{p}}.Transform(scratch, "metadata", class, timeline.DefaultGraceSeconds)
 		if err != nil {
 			out = append(out, finding("GS204", line, "metadata.annotations", "provider %s: %v", p.Name, err))
 			continue

@@ -2,11 +2,9 @@ package audit
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -175,138 +173,10 @@ func containerPorts(c transformers.Container) []port {
 	return out
 }
 
-// hook is a container's preStop hook as check reads it.
-type hook struct {
-	node *yaml.Node
-	// kind: "", "sleep", "exec", "httpGet", "tcpSocket".
-	kind string
-	// argv of an exec hook; script is the shell script where argv is
-	// `sh -c SCRIPT`, else argv joined.
-	argv   []string
-	script string
-	shell  bool
-	// delay is the wait before anything else the hook does; known is false
-	// where the hook does something check cannot read (a script file).
-	delay int
-	known bool
-}
-
-func preStopOf(c transformers.Container) hook {
-	n := node.Lookup(c.Node, "lifecycle", "preStop")
-	h := hook{node: n, known: true}
-	if node.IsNull(n) {
-		return h
-	}
-	switch {
-	case node.Get(n, "sleep") != nil:
-		h.kind = "sleep"
-		h.delay, h.known = node.Int(node.Lookup(n, "sleep", "seconds"))
-	case node.Get(n, "exec") != nil:
-		h.kind = "exec"
-		if seq := node.Lookup(n, "exec", "command"); node.IsSeq(seq) {
-			for _, a := range seq.Content {
-				h.argv = append(h.argv, node.Str(a))
-			}
-		}
-		h.script = strings.Join(h.argv, " ")
-		if len(h.argv) >= 3 && isShell(h.argv[0]) && strings.HasPrefix(h.argv[1], "-") && strings.Contains(h.argv[1], "c") {
-			h.script, h.shell = h.argv[2], true
-		}
-		h.delay, h.known = scriptDelay(h.script)
-	case node.Get(n, "httpGet") != nil:
-		h.kind, h.known = "httpGet", false
-	default:
-		h.kind, h.known = "other", false
-	}
-	return h
-}
-
-func isShell(argv0 string) bool {
-	switch path.Base(argv0) {
-	case "sh", "bash", "ash", "dash", "zsh", "ksh", "busybox":
-		return true
-	}
-	return false
-}
-
-// plainCommands are the commands whose effect on the timing check can read:
-// anything else (a script file, a curl) may wait for its own reasons.
-var plainCommands = map[string]bool{"sleep": true, "kill": true, "nginx": true, "while": true, "do": true, "done": true,
-	"wait": true, "true": true, "exit": true, "echo": true, "until": true}
-
-// scriptDelay is the total of the `sleep N` commands a script starts with;
-// known is false where it runs something else check cannot time.
-func scriptDelay(script string) (delay int, known bool) {
-	known = true
-	leading := true
-	for _, cmd := range splitCommands(script) {
-		words := strings.Fields(cmd)
-		if len(words) == 0 {
-			continue
-		}
-		name := path.Base(words[0])
-		if name == "sleep" && leading && len(words) == 2 {
-			if n, err := strconv.ParseFloat(strings.TrimSuffix(words[1], "s"), 64); err == nil {
-				delay += int(n)
-				continue
-			}
-		}
-		leading = false
-		if !plainCommands[name] {
-			known = false
-		}
-	}
-	return delay, known
-}
-
-// splitCommands splits a shell script at newlines, `;`, `&&` and `||`
-// outside quotes.
-func splitCommands(script string) []string {
-	var out []string
-	var cur strings.Builder
-	var quote rune
-	flush := func() {
-		if t := strings.TrimSpace(cur.String()); t != "" {
-			out = append(out, t)
-		}
-		cur.Reset()
-	}
-	runes := []rune(script)
-	for i := 0; i < len(runes); i++ {
-		r := runes[i]
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '\'' || r == '"':
-			quote = r
-		case r == '\n' || r == ';':
-			flush()
-			continue
-		case (r == '&' || r == '|') && i+1 < len(runes) && runes[i+1] == r:
-			flush()
-			i++
-			continue
-		}
-		cur.WriteRune(r)
-	}
-	flush()
-	return out
-}
-
-// maxDelay is the longest known preStop delay of the pod's regular containers.
-func (w *workload) maxDelay() int {
-	d := 0
-	for _, c := range w.pod.Containers {
-		if c.Name == transformers.IstioProxy {
-			continue
-		}
-		if h := preStopOf(c); h.delay > d {
-			d = h.delay
-		}
-	}
-	return d
+// preStopNode is a container's preStop hook, for the line of a finding;
+// transformers.ReadPreStop reads what it does.
+func preStopNode(c transformers.Container) *yaml.Node {
+	return node.Lookup(c.Node, "lifecycle", "preStop")
 }
 
 // allContainers are the regular containers and the init containers (native

@@ -84,28 +84,10 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 	}
 	out := timeline.NewReport(mode)
 	for _, ob := range objects {
-		pods, ok := r.FindPods(ob.node)
+		t, ok := Workload(r, ob.file, ob.node, ob.entry, services[ob.ns], providers)
 		if !ok {
 			continue
 		}
-		w := timeline.Workload{Kind: ob.kind, Namespace: ob.ns, Name: ob.name, File: ob.file,
-			Template: pods.Template, Spec: pods.Spec, Containers: pods.Containers, Batch: pods.Batch}
-		if pods.Template == nil {
-			w.Services = tidbService(ob)
-		}
-		var opts timeline.Options
-		opts.Services, opts.Providers = services[ob.ns], providers
-		if ob.entry != nil {
-			plan := ob.entry.Plan
-			if containers := plan.ContainerNames(); len(containers) > 0 {
-				opts.Profile, opts.Containers = plan.ProfileOf(), containers
-			}
-			opts.ProfileReason = ob.entry.Decision
-			if ob.entry.Profile != "" && opts.Profile == nil {
-				opts.ProfileReason += "; left unchanged, as no container fitted"
-			}
-		}
-		t := timeline.Build(w, opts)
 		if ob.entry != nil && mode == timeline.ModeRendered {
 			// render's warnings say why a conflict stays (a hook it kept).
 			for _, f := range ob.entry.Findings {
@@ -117,6 +99,35 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		out.Workloads = append(out.Workloads, t)
 	}
 	return out, nil
+}
+
+// Workload builds the timeline of one object of a stream (false: it runs no
+// pods), with its pods as render finds them and the profile render's entry
+// gave it (nil: none). services are the stream's Services; those that
+// select the pods count. graceful check takes its timing findings from it,
+// so that check and explain cannot disagree.
+func Workload(r *render.Renderer, file string, object *yaml.Node, entry *render.Entry, services []timeline.Service, providers []string) (*timeline.Timeline, bool) {
+	pods, ok := r.FindPods(object)
+	if !ok {
+		return nil, false
+	}
+	ob := newObject(file, 0, object)
+	w := timeline.Workload{Kind: ob.kind, Namespace: ob.ns, Name: ob.name, File: file,
+		Template: pods.Template, Spec: pods.Spec, Containers: pods.Containers, Batch: pods.Batch}
+	if pods.Template == nil {
+		w.Services = tidbService(ob)
+	}
+	opts := timeline.Options{Services: services, Providers: providers}
+	if entry != nil {
+		if containers := entry.Plan.ContainerNames(); len(containers) > 0 {
+			opts.Profile, opts.Containers = entry.Plan.ProfileOf(), containers
+		}
+		opts.ProfileReason = entry.Decision
+		if entry.Profile != "" && opts.Profile == nil {
+			opts.ProfileReason += "; left unchanged, as no container fitted"
+		}
+	}
+	return timeline.Build(w, opts), true
 }
 
 func objectKey(file, kind, ns, name string, item int) string {

@@ -314,11 +314,16 @@ func Build(w Workload, o Options) *Timeline {
 		}
 		t.Containers = append(t.Containers, t.container(c, w, o, routesTo(selecting, c.Node)))
 	}
-	appEnd := 0 // when the profiled containers are done at the latest
+	// When the application needs the pod's network until, at the least: a
+	// profiled container until its drain ends; another until its signal
+	// (its drain is unknown, its hook's wait is not).
+	appEnd := 0
 	for _, c := range t.Containers {
 		t.EndSeconds = max(t.EndSeconds, c.StopsBySeconds)
 		if c.Profiled {
 			appEnd = max(appEnd, c.StopsBySeconds)
+		} else {
+			appEnd = max(appEnd, c.Signal.AtSeconds)
 		}
 	}
 
@@ -489,9 +494,11 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 		t.conflict(CodeNoDelay, name, 0, "container %q serves a Service (it declares a port) and has no preStop delay: it gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process",
 			name, out.Signal.Name)
 	}
-	if p == nil && hook.DelaySeconds > 0 && hook.DelaySeconds >= grace {
-		t.conflict(CodeGraceShort, name, grace, "the preStop hook of %q waits %d s, at least the grace period of %d s: the application gets its signal only %d s before SIGKILL",
-			name, hook.DelaySeconds, grace, MinSignalSeconds)
+	// Without a profile the drain is unknown: only a hook that leaves the
+	// application less than the kubelet's minimum is sure to cut requests.
+	if p == nil && hook.DelaySeconds > 0 && hook.DelaySeconds+MinSignalSeconds > grace {
+		t.conflict(CodeGraceShort, name, grace, "the preStop hook of %q waits %d s, and the grace period is %d s: the application gets its signal only %d s before SIGKILL; give the grace period the delay and the drain",
+			name, hook.DelaySeconds, grace, kill-min(hook.DelaySeconds, grace))
 	}
 	t.add(Event{AtSeconds: kill, Event: EventSIGKILL, Container: name, Text: fmt.Sprintf("SIGKILL if %q still runs: the grace period of %d s ends (%s)", name, grace, t.GraceSource)})
 	return out

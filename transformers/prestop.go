@@ -58,20 +58,15 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			n.Field = field
 			out = append(out, n)
 		}
-		if node.Get(want, "exec") != nil && looksShellless(c.Image) {
+		if _, why := ShelllessImage(c.Image); why != "" && node.Get(want, "exec") != nil {
 			hint := "--kube-version 1.30 or later gives the native sleep action, which needs no shell"
 			if s.NativeSleep {
 				hint = "--stop-signal-field (Kubernetes 1.33+) lets the hook be a native sleep, or annotate the workload graceful.dev/profile: generic-http for a delay alone"
 			}
-			out = append(out, warning(CodeShellless, field, "image %s looks shell-less (distroless): an exec hook fails there; %s", c.Image, hint))
+			out = append(out, warning(CodeShellless, field, "image %s looks shell-less: it %s; an exec hook fails there; %s", c.Image, why, hint))
 		}
 	}
 	return out, nil
-}
-
-// looksShellless reports images that say they have no shell.
-func looksShellless(image string) bool {
-	return strings.Contains(image, "distroless") || strings.Contains(image, "paketo-buildpacks/run-tiny")
 }
 
 // preStopHook builds the hook for a container, or nil when none is needed,
