@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 
 	"go.yaml.in/yaml/v3"
 
@@ -16,11 +15,6 @@ import (
 // items out, untouched, and every finding in results (kyaml's
 // framework.Result: message, severity, resourceRef, field, file, tags). The
 // functionConfig, a GracefulShutdown, gives the selection for the fix.
-
-const (
-	kustomizePath  = "config.kubernetes.io/path"
-	kustomizeIndex = "config.kubernetes.io/index"
-)
 
 // RunValidator audits a ResourceList's items and writes the list back with
 // the findings as results. opts fill what the functionConfig leaves out.
@@ -44,10 +38,11 @@ func RunValidator(data []byte, out io.Writer, opts Options) (*Report, error) {
 	// render number them alike: document i is item i.
 	items := node.Get(list, "items")
 	var stream bytes.Buffer
-	var files []struct {
+	type file struct {
 		path  string
 		index int
 	}
+	var files []file
 	if node.IsSeq(items) {
 		for _, item := range items.Content {
 			b, err := yaml.Marshal(item)
@@ -56,14 +51,8 @@ func RunValidator(data []byte, out io.Writer, opts Options) (*Report, error) {
 			}
 			stream.WriteString("---\n")
 			stream.Write(b)
-			annotations := node.Lookup(item, "metadata", "annotations")
-			f := struct {
-				path  string
-				index int
-			}{path: firstOf(annotations, "internal."+kustomizePath, kustomizePath), index: -1}
-			if i, err := strconv.Atoi(firstOf(annotations, "internal."+kustomizeIndex, kustomizeIndex)); err == nil {
-				f.index = i
-			}
+			var f file
+			f.path, f.index = render.KustomizeFile(item)
 			files = append(files, f)
 		}
 	}
@@ -72,6 +61,7 @@ func RunValidator(data []byte, out io.Writer, opts Options) (*Report, error) {
 		return nil, err
 	}
 	var results []*yaml.Node
+	tags := render.KRMTags{}
 	for i := range report.Results {
 		res := &report.Results[i]
 		// Lines of the stream made here mean nothing to the user: the file
@@ -80,52 +70,17 @@ func RunValidator(data []byte, out io.Writer, opts Options) (*Report, error) {
 		for j := range res.Findings {
 			res.Findings[j].Line = 0
 		}
-		var file struct {
-			path  string
-			index int
-		}
+		f := file{index: -1}
 		if k := res.Ref.Index - 1; k >= 0 && k < len(files) {
-			file = files[k]
+			f = files[k]
 		}
-		res.Ref.File = file.path
-		for _, f := range res.Findings {
-			r := node.NewMap("message", f.Code+": "+f.Message, "severity", string(f.Severity))
-			ref := node.NewMap("apiVersion", res.Ref.APIVersion, "kind", res.Ref.Kind, "name", res.Ref.Name)
-			if res.Ref.Namespace != "" {
-				node.Set(ref, "namespace", node.NewStr(res.Ref.Namespace))
-			}
-			node.Set(r, "resourceRef", ref)
-			if f.Field != "" {
-				field := node.NewMap("path", f.Field)
-				if f.Current != "" {
-					node.Set(field, "currentValue", node.NewStr(f.Current))
-				}
-				if f.Proposed != "" {
-					node.Set(field, "proposedValue", node.NewStr(f.Proposed))
-				}
-				node.Set(r, "field", field)
-			}
-			if file.path != "" {
-				fn := node.NewMap("path", file.path)
-				if file.index >= 0 {
-					node.Set(fn, "index", node.NewInt(file.index))
-				}
-				node.Set(r, "file", fn)
-			}
-			node.Set(r, "tags", node.NewMap("code", f.Code))
-			results = append(results, r)
+		res.Ref.File = f.path
+		for _, fd := range res.Findings {
+			results = append(results, render.KRMResult{Severity: string(fd.Severity), Message: fd.Code + ": " + fd.Message, Ref: res.Ref,
+				Field: fd.Field, Current: fd.Current, Proposed: fd.Proposed, Code: fd.Code, FilePath: f.path, FileIndex: f.index}.Node(tags))
 		}
 	}
 	return report, writeWithResults(out, data, &doc, results)
-}
-
-func firstOf(annotations *yaml.Node, keys ...string) string {
-	for _, k := range keys {
-		if v := node.GetStr(annotations, k); v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // writeWithResults writes the list with results. Where the list is a block

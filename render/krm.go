@@ -102,7 +102,7 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 // kustomize stops.
 func itemResults(r *Renderer, report *Report, docs []*Document) ([]any, error) {
 	var results []any
-	tags := codeTags{}
+	tags := KRMTags{}
 	for _, f := range report.Notices {
 		n := node.NewMap("message", f.Message, "severity", string(f.Severity))
 		if f.Code != "" {
@@ -165,26 +165,30 @@ func failed(docs []*Document, err error) ([]any, error) {
 	if !errors.As(err, &docErr) {
 		return []any{node.NewMap("message", err.Error(), "severity", "error")}, err
 	}
-	r := result{severity: "error", message: err.Error(), ref: docErr.Ref, field: docErr.Field}
-	return []any{r.node(docs)}, err
+	r := KRMResult{Severity: "error", Message: err.Error(), Ref: docErr.Ref, Field: docErr.Field}
+	return []any{result(r, docs, nil)}, err
 }
 
-// result is one entry of ResourceList.results (kyaml's framework.Result).
+// KRMResult is one entry of ResourceList.results (kyaml's
+// framework.Result), for render's function and check's validator alike.
 // The finding's code goes in tags, the one free-form field of the schema;
 // the schema's file has a path and an index, but no line.
-type result struct {
-	severity, message        string
-	ref                      Ref
-	field, current, proposed string
-	code                     string
-	tags                     codeTags
+type KRMResult struct {
+	Severity, Message        string
+	Ref                      Ref
+	Field, Current, Proposed string
+	Code                     string
+	// FilePath and FileIndex name the file kustomize read the item from
+	// (FileIndex -1: not said); "" leaves file out.
+	FilePath  string
+	FileIndex int
 }
 
-// codeTags are the results' tags by code: thousands of results share a
+// KRMTags are the results' tags by code: thousands of results share a
 // few codes, and their tags are only read once made.
-type codeTags map[string]*yaml.Node
+type KRMTags map[string]*yaml.Node
 
-func (t codeTags) of(code string) *yaml.Node {
+func (t KRMTags) of(code string) *yaml.Node {
 	n, ok := t[code]
 	if !ok {
 		n = node.NewMap("code", code)
@@ -193,39 +197,50 @@ func (t codeTags) of(code string) *yaml.Node {
 	return n
 }
 
-func (r result) node(docs []*Document) *yaml.Node {
-	n := node.NewMap("message", r.message, "severity", r.severity)
-	ref := node.NewMap("apiVersion", r.ref.APIVersion, "kind", r.ref.Kind, "name", r.ref.Name)
-	if r.ref.Namespace != "" {
-		node.Set(ref, "namespace", node.NewStr(r.ref.Namespace))
+// Node is the result as YAML; tags shares the tags of a code.
+func (r KRMResult) Node(tags KRMTags) *yaml.Node {
+	n := node.NewMap("message", r.Message, "severity", r.Severity)
+	ref := node.NewMap("apiVersion", r.Ref.APIVersion, "kind", r.Ref.Kind, "name", r.Ref.Name)
+	if r.Ref.Namespace != "" {
+		node.Set(ref, "namespace", node.NewStr(r.Ref.Namespace))
 	}
 	node.Set(n, "resourceRef", ref)
-	if r.field != "" {
-		field := node.NewMap("path", r.field)
-		if r.current != "" {
-			node.Set(field, "currentValue", node.NewStr(r.current))
+	if r.Field != "" {
+		field := node.NewMap("path", r.Field)
+		if r.Current != "" {
+			node.Set(field, "currentValue", node.NewStr(r.Current))
 		}
-		if r.proposed != "" {
-			node.Set(field, "proposedValue", node.NewStr(r.proposed))
+		if r.Proposed != "" {
+			node.Set(field, "proposedValue", node.NewStr(r.Proposed))
 		}
 		node.Set(n, "field", field)
 	}
-	if r.ref.File != "" && r.ref.Index >= 1 && r.ref.Index <= len(docs) {
-		file := node.NewMap("path", r.ref.File)
-		if d := docs[r.ref.Index-1]; d.fileIndex >= 0 {
-			node.Set(file, "index", node.NewInt(d.fileIndex))
+	if r.FilePath != "" {
+		file := node.NewMap("path", r.FilePath)
+		if r.FileIndex >= 0 {
+			node.Set(file, "index", node.NewInt(r.FileIndex))
 		}
 		node.Set(n, "file", file)
 	}
-	if r.code != "" {
-		node.Set(n, "tags", r.tags.of(r.code))
+	if r.Code != "" {
+		node.Set(n, "tags", tags.of(r.Code))
 	}
 	return n
 }
 
-func entryResults(e Entry, docs []*Document, tags codeTags) []any {
+// result is a result of an object of the run, named in the file kustomize
+// read it from.
+func result(r KRMResult, docs []*Document, tags KRMTags) *yaml.Node {
+	r.FilePath, r.FileIndex = "", -1
+	if r.Ref.File != "" && r.Ref.Index >= 1 && r.Ref.Index <= len(docs) {
+		r.FilePath, r.FileIndex = r.Ref.File, docs[r.Ref.Index-1].fileIndex
+	}
+	return r.Node(tags)
+}
+
+func entryResults(e Entry, docs []*Document, tags KRMTags) []any {
 	if len(e.Findings) == 0 {
-		return []any{result{severity: "info", message: e.Decision, ref: e.Ref}.node(docs)}
+		return []any{result(KRMResult{Severity: "info", Message: e.Decision, Ref: e.Ref}, docs, tags)}
 	}
 	var out []any
 	for _, f := range e.Findings {
@@ -240,8 +255,8 @@ func entryResults(e Entry, docs []*Document, tags codeTags) []any {
 		if f.Changed {
 			msg = "set: " + msg
 		}
-		out = append(out, result{severity: severity, message: e.Decision + ": " + msg, ref: e.Ref,
-			field: f.Field, current: f.Current, proposed: f.Proposed, code: f.Code, tags: tags}.node(docs))
+		out = append(out, result(KRMResult{Severity: severity, Message: e.Decision + ": " + msg, Ref: e.Ref,
+			Field: f.Field, Current: f.Current, Proposed: f.Proposed, Code: f.Code}, docs, tags))
 	}
 	return out
 }

@@ -277,11 +277,18 @@ func endsLine(items [][]byte) bool {
 
 // krmAnnotations reads the item's file annotations kustomize set.
 func (d *Document) krmAnnotations() {
-	annotations := node.Lookup(d.root(), "metadata", "annotations")
-	d.File, d.fileIndex = firstAnnotation(annotations, pathAnnotations), -1
+	d.File, d.fileIndex = KustomizeFile(d.root())
+}
+
+// KustomizeFile is the file kustomize read a ResourceList item from, and
+// its index there (-1: not said), from the annotations kustomize sets.
+func KustomizeFile(item *yaml.Node) (path string, index int) {
+	annotations := node.Lookup(item, "metadata", "annotations")
+	path, index = firstAnnotation(annotations, pathAnnotations), -1
 	if i, err := strconv.Atoi(firstAnnotation(annotations, indexAnnotations)); err == nil {
-		d.fileIndex = i
+		index = i
 	}
+	return path, index
 }
 
 // writeResult writes a result as block YAML with JSON strings (a JSON string
