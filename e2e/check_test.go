@@ -68,31 +68,10 @@ func TestCheckHelmTemplate(t *testing.T) {
 // goes in transformers:, where check passes the items on unchanged.
 func TestCheckKustomizeValidator(t *testing.T) {
 	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
-	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resources, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "resources.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("resources.yaml", string(resources))
-	write("check.yaml", `apiVersion: graceful.dev/v1alpha1
-kind: GracefulShutdown
-metadata:
-  name: check
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: `+graceful+`
-        args: [check]
-spec:
-  provider: aws
-`)
+	dir, write := kustomizeDir(t)
+	write("check.yaml", functionConfig("check", "[check]", "  provider: aws\n"))
 	write("kustomization.yaml", "resources: [resources.yaml]\nvalidators: [check.yaml]\n")
-	failed := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	failed := kustomizeBuild(t, kustomize, dir)
 	if failed.err == nil || !strings.Contains(failed.stderr, "GS201") || !strings.Contains(failed.stderr, "GS203") {
 		t.Fatalf("want the build to fail with check's findings, got %v:\n%s", failed.err, failed.stderr)
 	}
@@ -101,14 +80,14 @@ spec:
 	// fixes it, this fails: then say so in the README.
 	write("kustomization.yaml", "resources: [resources.yaml]\nvalidators: [check.yaml]\n")
 	write("check.yaml", strings.Replace(readText(t, filepath.Join(dir, "check.yaml")), "args: [check]", "args: [check, --fail-on=error]", 1))
-	passing := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	passing := kustomizeBuild(t, kustomize, dir)
 	if passing.err == nil || !strings.Contains(passing.stderr, "validator shouldn't modify the resource map") {
 		t.Errorf("kustomize now accepts a passing exec validator (kustomize#5036 fixed?): %v\n%s", passing.err, passing.stderr)
 	}
 
 	// As a transformer, a passing check leaves the build exactly as without it.
 	write("kustomization.yaml", "resources: [resources.yaml]\ntransformers: [check.yaml]\n")
-	with := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir).must(t)
+	with := kustomizeBuild(t, kustomize, dir).must(t)
 	write("kustomization.yaml", "resources: [resources.yaml]\n")
 	without := run(t, nil, "", kustomize, "build", dir).must(t)
 	if with != without {

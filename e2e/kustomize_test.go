@@ -42,8 +42,25 @@ func TestKustomizeExecFunction(t *testing.T) {
 // and kustomize shows graceful's result.
 func TestKustomizeExecFunctionError(t *testing.T) {
 	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
-	dir := t.TempDir()
-	write := func(name, text string) {
+	dir, write := kustomizeDir(t)
+	write("kustomization.yaml", "resources: [resources.yaml]\ntransformers: [graceful.yaml]\n")
+	write("graceful.yaml", functionConfig("shutdown", "", `  rules:
+    - match: {kinds: [Deployment]}
+      profile: nginx
+      preStopDelaySeconds: -3
+`))
+	bad := kustomizeBuild(t, kustomize, dir)
+	if bad.err == nil || !strings.Contains(bad.stderr, "preStopDelaySeconds: -3 is out of range") {
+		t.Errorf("want kustomize to fail with graceful's message, got %v:\n%s", bad.err, bad.stderr)
+	}
+}
+
+// kustomizeDir is a kustomization directory with examples/kustomize's
+// resources.yaml; write adds or replaces a file in it.
+func kustomizeDir(t *testing.T) (dir string, write func(name, text string)) {
+	t.Helper()
+	dir = t.TempDir()
+	write = func(name, text string) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -53,23 +70,28 @@ func TestKustomizeExecFunctionError(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("resources.yaml", string(resources))
-	write("kustomization.yaml", "resources: [resources.yaml]\ntransformers: [graceful.yaml]\n")
-	write("graceful.yaml", `apiVersion: graceful.dev/v1alpha1
+	return dir, write
+}
+
+// functionConfig is a GracefulShutdown that runs graceful as an exec KRM
+// function, with args (none: render) and spec (indented two spaces).
+func functionConfig(name, args, spec string) string {
+	if args != "" {
+		args = "\n        args: " + args
+	}
+	return `apiVersion: graceful.dev/v1alpha1
 kind: GracefulShutdown
 metadata:
-  name: shutdown
+  name: ` + name + `
   annotations:
     config.kubernetes.io/function: |
       exec:
-        path: `+graceful+`
+        path: ` + graceful + args + `
 spec:
-  rules:
-    - match: {kinds: [Deployment]}
-      profile: nginx
-      preStopDelaySeconds: -3
-`)
-	bad := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
-	if bad.err == nil || !strings.Contains(bad.stderr, "preStopDelaySeconds: -3 is out of range") {
-		t.Errorf("want kustomize to fail with graceful's message, got %v:\n%s", bad.err, bad.stderr)
-	}
+` + spec
+}
+
+// kustomizeBuild builds dir with exec functions on.
+func kustomizeBuild(t *testing.T, kustomize, dir string) result {
+	return run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
 }

@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -12,40 +10,21 @@ import (
 // real kustomize; a path there stops the build with graceful's message.
 func TestKustomizeInlineProfile(t *testing.T) {
 	kustomize := tool(t, "GRACEFUL_KUSTOMIZE")
-	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resources, err := os.ReadFile(filepath.Join(root, "examples", "kustomize", "resources.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	write("resources.yaml", string(resources))
+	dir, write := kustomizeDir(t)
 	write("kustomization.yaml", "resources: [resources.yaml]\ntransformers: [graceful.yaml]\n")
 	config := func(profiles string) string {
-		return `apiVersion: graceful.dev/v1alpha1
-kind: GracefulShutdown
-metadata:
-  name: shutdown
-  annotations:
-    config.kubernetes.io/function: |
-      exec:
-        path: ` + graceful + `
-spec:
-  profiles:` + profiles + `
+		return functionConfig("shutdown", "", `  profiles:`+profiles+`
   rules:
     - match: {kinds: [Deployment]}
       profile: nginx-slow-lb
-`
+`)
 	}
 	write("graceful.yaml", config(`
     - apiVersion: graceful.dev/v1alpha1
       kind: ShutdownProfile
       metadata: {name: nginx-slow-lb}
       spec: {base: nginx, preStopDelaySeconds: 15, terminationGracePeriodSeconds: 40}`))
-	out := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir).must(t)
+	out := kustomizeBuild(t, kustomize, dir).must(t)
 	for _, want := range []string{"seconds: 15", "terminationGracePeriodSeconds: 40"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("kustomize output lacks %q:\n%s", want, out)
@@ -53,7 +32,7 @@ spec:
 	}
 
 	write("graceful.yaml", config(" [nginx-slow-lb.yaml]"))
-	bad := run(t, nil, "", kustomize, "build", "--enable-alpha-plugins", "--enable-exec", dir)
+	bad := kustomizeBuild(t, kustomize, dir)
 	if bad.err == nil || !strings.Contains(bad.stderr, `spec.profiles[0]: "nginx-slow-lb.yaml" is a path`) {
 		t.Errorf("want kustomize to fail with graceful's message, got %v:\n%s", bad.err, bad.stderr)
 	}
