@@ -209,6 +209,7 @@ var workloadChecks = []func(*checker, *workload) []Finding{
 	(*checker).checkReadiness,
 	(*checker).checkIstio,
 	(*checker).checkPDB,
+	(*checker).checkUnsafe,
 }
 
 func newChecker(opts Options) (*checker, error) {
@@ -262,8 +263,9 @@ func (c *checker) fix(ref render.Ref) Fix {
 	}
 	for _, f := range e.Findings {
 		// With changes, render's warnings say what it left to the user;
-		// without, its notes too say why it changed nothing.
-		if !f.Changed && (f.Severity != transformers.Info || len(fx.Changes) == 0) {
+		// without, its notes too say why it changed nothing. What it cannot
+		// make safe is a finding of its own (GS212).
+		if !f.Changed && !isUnsafe(f) && (f.Severity != transformers.Info || len(fx.Changes) == 0) {
 			fx.Notes = append(fx.Notes, f.Message)
 		}
 	}

@@ -48,6 +48,9 @@ var Rules = []Rule{
 	{"GS211", "The provider's drain annotations do not apply to this load balancer",
 		"The Service belongs to a controller that does not read the provider's drain annotations; its drain must be set by that controller's own means.",
 		transformers.Info},
+	{"GS212", "The profile cannot be made safe from the manifest alone",
+		"The container's command keeps the stop signal from the application (node started through npm start), or it sets the application's shutdown otherwise than the profile needs: render leaves it as it is, and the application stops abruptly until the command or setting is changed as the message says.",
+		transformers.Warning},
 }
 
 // RuleFor returns the rule of a code.
