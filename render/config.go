@@ -135,6 +135,12 @@ func (c *Config) Validate() error {
 	return err
 }
 
+// Profiles is base (nil: the built-ins) with the config's own profiles
+// (spec.profiles): what `graceful profiles --config` lists.
+func (c *Config) Profiles(base *profiles.Catalog) (*profiles.Catalog, error) {
+	return c.validate(base)
+}
+
 // validate checks the config with the profiles of base (nil: the built-ins)
 // and returns them with the config's own.
 func (c *Config) validate(base *profiles.Catalog) (*profiles.Catalog, error) {

@@ -61,6 +61,7 @@ Exit status: 0 no finding at or above --fail-on, 1 some, 2 input or flags gracef
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif")
 	f.StringVar(&o.failOn, "fail-on", "warning", "exit 1 when a finding is at or above this severity: info, warning or error")
 	_ = cmd.RegisterFlagCompletionFunc("output", completeList([]string{"text", "json", "sarif"}))
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfile)
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeList([]string{"info", "warning", "error"}))
 	return cmd
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/graceful-dev/graceful/explain"
-	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
@@ -51,9 +50,7 @@ application drains).
 	_ = cmd.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"text", "json", "svg"}, cobra.ShellCompDirectiveNoFileComp
 	})
-	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return append(profiles.Names(), profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfile)
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeList(transformers.ProviderNames()))
 	return cmd
 }

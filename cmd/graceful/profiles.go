@@ -15,19 +15,21 @@ import (
 func newProfilesCmd() *cobra.Command {
 	var sources bool
 	var files []string
+	var configFile string
 	cmd := &cobra.Command{
 		Use:   "profiles [NAME]",
 		Short: "List the profiles and their settings, or show one in detail",
 		Long: "Without NAME: one line per profile. With NAME: every setting of that profile, what the user may set in the\n" +
 			"application, and the sources its facts come from. --sources lists every profile's sources.\n" +
-			"--profiles adds your own ShutdownProfile files, and an ORIGIN column.",
+			"--profiles adds your own ShutdownProfile files, --config a GracefulShutdown's spec.profiles, and an ORIGIN column.",
 		Args: cobra.MaximumNArgs(1),
-		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return profiles.Names(), cobra.ShellCompDirectiveNoFileComp
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
+			names, directive := completeProfile(cmd, args, prefix)
+			return names[:len(names)-2], directive // auto and none are not profiles
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			catalog, err := loadProfiles(files)
+			catalog, err := allProfiles(files, configFile)
 			if err != nil {
 				return err
 			}
@@ -62,6 +64,7 @@ func newProfilesCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&sources, "sources", false, "list every profile's sources, one line each")
 	addProfilesFlag(cmd.Flags(), &files)
+	cmd.Flags().StringVar(&configFile, "config", "", "a GracefulShutdown config: its own profiles (spec.profiles) are listed too")
 	return cmd
 }
 

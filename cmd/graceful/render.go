@@ -12,7 +12,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -68,9 +67,7 @@ Helm shows graceful's stderr only when it fails, never the warnings: add
 	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm and kustomize show no warnings")
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
 	_ = f.MarkHidden(helmPluginFlag)
-	_ = cmd.RegisterFlagCompletionFunc("profile", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return append(profiles.Names(), profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
-	})
+	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfile)
 	_ = cmd.RegisterFlagCompletionFunc("provider", completeList(transformers.ProviderNames()))
 	_ = cmd.RegisterFlagCompletionFunc("kube-version", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"1.29", "1.30", "1.31", "1.32", "1.33", "1.34"}, cobra.ShellCompDirectiveNoFileComp
@@ -138,19 +135,8 @@ func (o *renderOptions) options() (render.Options, error) {
 		Strict:          o.strict,
 	}
 	var err error
-	if opts.Catalog, err = loadProfiles(o.profileFiles); err != nil {
-		return opts, err
-	}
-	if o.configFile != "" {
-		data, err := os.ReadFile(o.configFile)
-		if err != nil {
-			return opts, fmt.Errorf("--config %w", pathError(o.configFile, err))
-		}
-		if opts.Config, err = render.LoadConfig(data, o.configFile, opts.Catalog); err != nil {
-			return opts, fmt.Errorf("config %s: %w", o.configFile, err)
-		}
-	}
-	return opts, nil
+	opts.Catalog, opts.Config, err = loadSelection(o.profileFiles, o.configFile)
+	return opts, err
 }
 
 func (o *renderOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {

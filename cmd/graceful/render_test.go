@@ -168,6 +168,15 @@ func TestSuggestionsAndCompletion(t *testing.T) {
 	if err != nil || !strings.Contains(out, "nginx\n") || !strings.Contains(out, "spring-boot\n") {
 		t.Errorf("profile completion: %q %v", out, err)
 	}
+	// User profiles complete where --profiles or --config names them.
+	out, _, err = execute("", "__complete", "explain", "--profiles", "../../testdata/profiles-list/profiles/ledger.yaml", "--profile", "")
+	if err != nil || !strings.Contains(out, "ledger\n") || !strings.Contains(out, "auto\n") {
+		t.Errorf("profile completion with --profiles: %q %v", out, err)
+	}
+	out, _, err = execute("", "__complete", "profiles", "--config", "../../testdata/profiles-list-config/config.yaml", "")
+	if err != nil || !strings.Contains(out, "nginx-slow-lb\n") || strings.Contains(out, "auto\n") {
+		t.Errorf("profiles NAME completion with --config: %q %v", out, err)
+	}
 	out, _, err = execute("", "__complete", "render", "--provider", "aws,")
 	if err != nil || !strings.Contains(out, "aws,aws-lbc\n") {
 		t.Errorf("provider completion: %q %v", out, err)

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/graceful-dev/graceful/profiles"
@@ -42,4 +44,53 @@ func loadProfiles(paths []string) (*profiles.Catalog, error) {
 		}
 	}
 	return nil, fmt.Errorf("--profiles: %w", err)
+}
+
+// loadSelection reads --profiles and --config: the catalog of the built-in
+// profiles with those of the files, and the config (nil without --config),
+// whose own profiles (spec.profiles) come on top.
+func loadSelection(files []string, configFile string) (*profiles.Catalog, *render.Config, error) {
+	catalog, err := loadProfiles(files)
+	if err != nil || configFile == "" {
+		return catalog, nil, err
+	}
+	data, err := os.ReadFile(configFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--config %w", pathError(configFile, err))
+	}
+	config, err := render.LoadConfig(data, configFile, catalog)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config %s: %w", configFile, err)
+	}
+	return catalog, config, nil
+}
+
+// allProfiles is every profile --profiles and --config make usable.
+func allProfiles(files []string, configFile string) (*profiles.Catalog, error) {
+	catalog, config, err := loadSelection(files, configFile)
+	if err != nil || config == nil {
+		return catalog, err
+	}
+	return config.Profiles(catalog)
+}
+
+// completeProfile completes --profile with every profile the command's
+// --profiles and --config make usable (the built-ins where they cannot be
+// read), and auto and none.
+func completeProfile(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	// cobra parses the flags twice before it completes one: an array
+	// flag holds each path twice.
+	files, _ := cmd.Flags().GetStringArray("profiles")
+	var once []string
+	for _, f := range files {
+		if !slices.Contains(once, f) {
+			once = append(once, f)
+		}
+	}
+	configFile, _ := cmd.Flags().GetString("config")
+	names := profiles.Names()
+	if catalog, err := allProfiles(once, configFile); err == nil {
+		names = catalog.Names()
+	}
+	return append(names, profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
 }
