@@ -7,7 +7,6 @@ package audit
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -213,33 +212,17 @@ var workloadChecks = []func(*checker, *workload) []Finding{
 }
 
 func newChecker(opts Options) (*checker, error) {
-	cfg := opts.Render.Config
-	if cfg == nil {
-		cfg = &render.Config{}
-	}
-	c := &checker{}
-	version := opts.Render.KubeVersion
-	if version == "" {
-		version = cfg.Spec.KubernetesVersion
-	}
-	if version == "" {
-		version = render.DefaultKubeVersion
-	}
+	c := &checker{providerNames: opts.Render.ProviderNames()}
 	var err error
-	if c.kube, err = render.ParseKubeVersion(version); err != nil {
-		return nil, fmt.Errorf("--kube-version: %w", err)
+	if c.kube, err = opts.Render.TargetKube(); err != nil {
+		return nil, err
 	}
-	names := opts.Render.Providers
-	if len(names) == 0 && cfg.Spec.Provider != "" {
-		names = strings.Split(cfg.Spec.Provider, ",")
-	}
-	for _, n := range names {
-		p, err := transformers.LookupProvider(strings.TrimSpace(n))
+	for _, n := range c.providerNames {
+		p, err := transformers.LookupProvider(n)
 		if err != nil {
 			return nil, fmt.Errorf("--provider: %w", err)
 		}
 		c.providers = append(c.providers, p)
-		c.providerNames = append(c.providerNames, strings.TrimSpace(n))
 	}
 	return c, nil
 }
@@ -341,12 +324,3 @@ func (w *workload) lineOf(n *yaml.Node) int {
 	return w.obj.Ref.Line
 }
 
-// sortedKeys lists a map's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -134,3 +134,26 @@ func validateGoConfig(c *Config, base *profiles.Catalog) (*profiles.Catalog, err
 	}
 	return catalog, nil
 }
+
+// TargetKube is the run's target Kubernetes: --kube-version, else the
+// config's spec.kubernetesVersion, else DefaultKubeVersion.
+func (o Options) TargetKube() (KubeVersion, error) {
+	var configured string
+	if o.Config != nil {
+		configured = o.Config.Spec.KubernetesVersion
+	}
+	v, err := ParseKubeVersion(firstNonEmpty(o.KubeVersion, configured, DefaultKubeVersion))
+	if err != nil {
+		return v, fmt.Errorf("--kube-version: %w", err)
+	}
+	return v, nil
+}
+
+// ProviderNames are the run's load balancer providers: --provider, else
+// the config's spec.provider.
+func (o Options) ProviderNames() []string {
+	if len(o.Providers) > 0 || o.Config == nil {
+		return o.Providers
+	}
+	return splitList(o.Config.Spec.Provider)
+}

@@ -84,14 +84,10 @@ func New(opts Options) (*Renderer, error) {
 		}
 		r.defaultProfile = p
 	}
-	if r.kube, err = ParseKubeVersion(firstNonEmpty(opts.KubeVersion, cfg.Spec.KubernetesVersion, DefaultKubeVersion)); err != nil {
-		return nil, fmt.Errorf("--kube-version: %w", err)
+	if r.kube, err = opts.TargetKube(); err != nil {
+		return nil, err
 	}
-	providers := opts.Providers
-	if len(providers) == 0 {
-		providers = splitList(cfg.Spec.Provider)
-	}
-	drain, err := parseProviders(providers)
+	drain, err := parseProviders(opts.ProviderNames())
 	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
 	}

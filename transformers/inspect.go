@@ -3,8 +3,8 @@ package transformers
 import (
 	"path"
 	"regexp"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -354,7 +354,7 @@ func DefaultServiceDrain(provider string, annotations map[string]string, class s
 	meta := node.NewMap()
 	if len(annotations) > 0 {
 		a := node.NewMap()
-		for _, k := range sortedKeys(annotations) {
+		for _, k := range slices.Sorted(maps.Keys(annotations)) {
 			a.Content = append(a.Content, node.NewStr(k), node.NewStr(annotations[k]))
 		}
 		node.Set(meta, "annotations", a)
@@ -368,11 +368,3 @@ func DefaultServiceDrain(provider string, annotations map[string]string, class s
 	return LBDrain{Provider: provider, Known: true, Source: "no " + p.Enable + ": the provider's default, off"}, true
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,24 +74,9 @@ func (o *explainOptions) run(stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	limitMemory(inputs)
-	rep, err := explain.Run(r, inputs, o.asIs, providerNames(opts))
+	rep, err := explain.Run(r, inputs, o.asIs, opts.ProviderNames())
 	if err != nil {
 		return err
 	}
 	return write(rep, stdout)
-}
-
-// providerNames are the run's providers: the flag, else the config's
-// spec.provider (one, or several separated by commas), as render reads them.
-func providerNames(opts render.Options) []string {
-	if len(opts.Providers) > 0 || opts.Config == nil {
-		return opts.Providers
-	}
-	var names []string
-	for _, p := range strings.Split(opts.Config.Spec.Provider, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			names = append(names, p)
-		}
-	}
-	return names
 }
