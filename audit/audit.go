@@ -323,4 +323,3 @@ func (w *workload) lineOf(n *yaml.Node) int {
 	}
 	return w.obj.Ref.Line
 }
-

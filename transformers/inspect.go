@@ -1,9 +1,9 @@
 package transformers
 
 import (
+	"maps"
 	"path"
 	"regexp"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,4 +367,3 @@ func DefaultServiceDrain(provider string, annotations map[string]string, class s
 	}
 	return LBDrain{Provider: provider, Known: true, Source: "no " + p.Enable + ": the provider's default, off"}, true
 }
-
