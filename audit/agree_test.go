@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/graceful-dev/graceful/explain"
+	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 )
@@ -28,7 +29,7 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 		found, _ := filepath.Glob(pattern)
 		files = append(files, found...)
 	}
-	if dir := corpusDirIfAny(); dir != "" {
+	if dir := corpus.Find(t); dir != "" {
 		found, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		files = append(files, found...)
 	}
@@ -94,12 +95,4 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 
 func objectCode(kind, namespace, name, code string) string {
 	return kind + " " + namespace + "/" + name + " " + code
-}
-
-func corpusDirIfAny() string {
-	dir := filepath.Join("..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		return ""
-	}
-	return dir
 }

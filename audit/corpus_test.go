@@ -5,30 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/render"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/corpus-summary.txt")
-
-// corpusDir is ../shared/corpus beside the repository: real rendered charts.
-func corpusDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing in CI: %v", err)
-		}
-		t.Skipf("corpus not found: %v", err)
-	}
-	return dir
-}
 
 // TestCorpus checks every corpus chart as a user would (--profile auto,
 // --provider aws) and keeps the findings per chart in
@@ -36,7 +23,7 @@ func corpusDir(t testing.TB) string {
 // real charts shows in review. After graceful render with the same options,
 // no profiled object may still have a finding that render fixes.
 func TestCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml"))
 	if len(files) == 0 {
 		t.Fatal("corpus has no files")
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/graceful-dev/graceful/internal/corpus"
 )
 
 var synth struct {
@@ -24,7 +26,7 @@ var synth struct {
 // a third ConfigMaps, a third Deployments, a third LoadBalancer Services.
 func synthStream(b *testing.B) []byte {
 	synth.once.Do(func() {
-		script := filepath.Join(filepath.Dir(corpusDir(b)), "bench", "synth.py")
+		script := filepath.Join(filepath.Dir(corpus.Dir(b)), "bench", "synth.py")
 		synth.data, synth.err = exec.Command("python3", script, "3334").Output()
 	})
 	if synth.err != nil {
@@ -83,7 +85,7 @@ func BenchmarkDecodeBaseline(b *testing.B) {
 
 // BenchmarkRenderCorpus renders the largest real chart, mostly untouched.
 func BenchmarkRenderCorpus(b *testing.B) {
-	in, err := os.ReadFile(filepath.Join(corpusDir(b), "kube-prometheus-stack-chart.yaml"))
+	in, err := os.ReadFile(filepath.Join(corpus.Dir(b), "kube-prometheus-stack-chart.yaml"))
 	if err != nil {
 		b.Fatal(err)
 	}

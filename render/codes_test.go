@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -54,7 +55,7 @@ func TestEveryFindingHasACode(t *testing.T) {
 			check(t, rep)
 		}
 	}
-	if files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.yaml")); len(files) > 0 {
+	if files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml")); len(files) > 0 {
 		for _, opts := range corpusOptions {
 			r, err := New(opts)
 			if err != nil {

@@ -5,30 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/internal/promises"
 	"github.com/graceful-dev/graceful/profiles"
 )
-
-// corpusDir is ../shared/corpus beside the repository: real rendered charts.
-func corpusDir(t testing.TB) string {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "corpus")
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus missing in CI: %v", err)
-		}
-		t.Skipf("corpus not found: %v", err)
-	}
-	return dir
-}
 
 // corpusOptions are the option sets every corpus file is rendered with.
 var corpusOptions = map[string]Options{
@@ -44,7 +31,7 @@ var corpusOptions = map[string]Options{
 // TestCorpus renders every corpus file with every option set: nothing errors,
 // every promise holds, and a second run changes nothing.
 func TestCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml"))
 	if len(files) == 0 {
 		t.Fatal("corpus has no files")
 	}
@@ -89,7 +76,7 @@ func TestCorpus(t *testing.T) {
 
 // TestCorpusExpert checks, on real charts, the decisions an expert would make.
 func TestCorpusExpert(t *testing.T) {
-	dir := corpusDir(t)
+	dir := corpus.Dir(t)
 	render := func(t *testing.T, file string, opts Options) (string, *Report) {
 		t.Helper()
 		in, err := os.ReadFile(filepath.Join(dir, file))
@@ -209,7 +196,7 @@ func TestCorpusExpert(t *testing.T) {
 // fits a profile, and a signal only where that profile sends it; every
 // workload says what was picked or why it was left alone.
 func TestCorpusAuto(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir(t), "*.yaml"))
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml"))
 	r, err := New(Options{Profile: "auto", Providers: []string{"aws"}})
 	if err != nil {
 		t.Fatal(err)

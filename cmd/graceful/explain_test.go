@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/timeline"
 )
 
@@ -178,13 +179,7 @@ func explainJSON(t *testing.T, input string, args ...string) *timeline.Report {
 // every container signalled before SIGKILL, SIGKILL no sooner than the grace
 // period, only GS3xx codes, and a picture that parses.
 func TestExplainCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "*.yaml"))
-	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("corpus not found")
-		}
-		t.Skip("corpus not found")
-	}
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml"))
 	for _, f := range files {
 		for _, mode := range []string{"rendered", "as-is"} {
 			t.Run(filepath.Base(f)+"/"+mode, func(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/graceful-dev/graceful/internal/corpus"
 )
 
 // kustomizeAsFlux applies patches to manifests the way Flux's helm-controller
@@ -224,13 +226,7 @@ var patchesCorpusOptions = map[string][]string{
 // are left out: render never changes them, no patch can select them (a
 // target names a kind), and kustomize takes 10 s per build of Argo CD's.
 func TestPatchesCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "corpus", "*.yaml"))
-	if len(files) == 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("corpus not found")
-		}
-		t.Skip("corpus not found")
-	}
+	files, _ := filepath.Glob(filepath.Join(corpus.Dir(t), "*.yaml"))
 	for name, args := range patchesCorpusOptions {
 		for _, f := range files {
 			t.Run(name+"/"+filepath.Base(f), func(t *testing.T) {
