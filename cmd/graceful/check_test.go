@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -39,13 +38,7 @@ func TestCheckGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			t.Chdir(dir)
 			input := readFile(t, "input.yaml")
-			args := []string{"check"}
-			if data, err := os.ReadFile("args"); err == nil {
-				args = append(args, strings.Fields(string(data))...)
-			}
-			if _, err := os.Stat("config.yaml"); err == nil {
-				args = append(args, "--config", "config.yaml")
-			}
+			args := caseArgs(".", "check")
 			stdout, _, err := execute(input, args...)
 			code := 0
 			if err != nil {

@@ -31,10 +31,7 @@ func TestExplainGolden(t *testing.T) {
 		dir := filepath.Dir(in)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			input := readFile(t, in)
-			args := []string{"explain"}
-			if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
-				args = append(args, strings.Fields(string(data))...)
-			}
+			args := caseArgs(dir, "explain")
 			for _, format := range []string{"txt", "json", "svg"} {
 				output := map[string]string{"txt": "text"}[format]
 				if output == "" {

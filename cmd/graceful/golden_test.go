@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,20 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// caseArgs is a golden case's command line: base, then the flags of its
+// args file (one a line; $CASE is the case's directory), then --config
+// config.yaml where the case has one.
+func caseArgs(dir string, base ...string) []string {
+	args := slices.Clone(base)
+	if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
+		args = append(args, strings.Fields(strings.ReplaceAll(string(data), "$CASE", dir))...)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
+		args = append(args, "--config", filepath.Join(dir, "config.yaml"))
+	}
+	return args
+}
+
 func runCase(t *testing.T, dir string) {
 	input := readFile(t, filepath.Join(dir, "input.yaml"))
 	args := []string{"render"}
@@ -49,12 +64,7 @@ func runCase(t *testing.T, dir string) {
 		args = strings.Fields(string(data))
 	}
 	isRender := len(args) > 0 && args[0] == "render"
-	if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
-		args = append(args, strings.Fields(strings.ReplaceAll(string(data), "$CASE", dir))...)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "config.yaml")); err == nil {
-		args = append(args, "--config", filepath.Join(dir, "config.yaml"))
-	}
+	args = caseArgs(dir, args...)
 	stdout, stderr, err := execute(input, args...)
 
 	errorFile := filepath.Join(dir, "error.txt")
