@@ -36,6 +36,8 @@ type Finding struct {
 type Fix struct {
 	// Decision is render's: which profile and why, e.g. "nginx (--profile auto: ...)".
 	Decision string
+	// Profile is the profile render applies, "" for none.
+	Profile string
 	// Changes are render's changes to the object.
 	Changes []transformers.Finding
 	// Notes say why render changes nothing, or what it leaves to the user.
@@ -238,7 +240,7 @@ func (c *checker) fix(ref render.Ref) Fix {
 	case e == nil:
 		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}
 	}
-	fx := Fix{Decision: e.Decision}
+	fx := Fix{Decision: e.Decision, Profile: e.Profile}
 	for _, f := range e.Findings {
 		if f.Changed {
 			fx.Changes = append(fx.Changes, f)

@@ -238,8 +238,8 @@ func TestCorpusAuto(t *testing.T) {
 			if !strings.Contains(e.Decision, "--profile auto") && !strings.Contains(e.Decision, "Helm hook") && !strings.HasPrefix(e.Decision, "load balancer drain") {
 				t.Errorf("%s: %s %s: decision %q does not say how auto decided", filepath.Base(f), e.Ref.Kind, e.Ref.Name, e.Decision)
 			}
-			if name, _, ok := strings.Cut(e.Decision, " (--profile auto: "); ok {
-				picked[name]++
+			if e.Profile != "" && strings.HasPrefix(e.Plan.Source, "--profile auto: ") {
+				picked[e.Profile]++
 			}
 		}
 	}
