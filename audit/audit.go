@@ -158,7 +158,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	}
 	var services []timeline.Service
 	for _, s := range c.services {
-		services = append(services, timeline.ReadService(s.obj.Node))
+		services = append(services, s.Service)
 	}
 	for _, w := range workloads {
 		w.timeline, _ = explain.Workload(r, w.obj.Ref.File, w.obj.Node, c.fixes[keyOf(w.obj.Ref)], services, c.providerNames)

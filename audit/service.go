@@ -17,7 +17,7 @@ import (
 // it would add to a copy of the Service (GS203), which controller owns it
 // (GS211), and checks the values already there against its range (GS204).
 func (c *checker) checkService(s *service) []Finding {
-	if s.typ != "LoadBalancer" || len(c.providers) == 0 {
+	if s.Type != "LoadBalancer" || len(c.providers) == 0 {
 		return nil
 	}
 	for _, w := range s.workloads {

@@ -10,47 +10,29 @@ import (
 
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/render"
+	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
-// service is a Service of the input and the workloads it selects.
+// service is a Service of the input and the workloads it selects; what
+// it routes where is the timeline's reading (timeline.ReadService).
 type service struct {
+	timeline.Service
 	obj       render.Object
-	typ       string
-	selector  map[string]string
-	targets   []string // target ports: numbers or names
 	workloads []*workload
 	// publishNotReady: the Service lists pods whatever their readiness.
 	publishNotReady bool
 }
 
 func newService(o render.Object) *service {
-	spec := node.Get(o.Node, "spec")
-	s := &service{obj: o, typ: node.GetStr(spec, "type"), selector: node.Labels(node.Get(spec, "selector"))}
-	s.publishNotReady, _ = node.Bool(node.Get(spec, "publishNotReadyAddresses"))
-	if ports := node.Get(spec, "ports"); node.IsSeq(ports) {
-		for _, p := range ports.Content {
-			t := node.GetStr(p, "targetPort")
-			if t == "" {
-				t = node.GetStr(p, "port")
-			}
-			s.targets = append(s.targets, t)
-		}
-	}
+	s := &service{Service: timeline.ReadService(o.Node), obj: o}
+	s.publishNotReady, _ = node.Bool(node.Lookup(o.Node, "spec", "publishNotReadyAddresses"))
 	return s
 }
 
 // selects reports whether the Service routes to the workload's pods.
 func (s *service) selects(w *workload) bool {
-	if len(s.selector) == 0 || len(w.labels) == 0 || s.obj.Ref.Namespace != w.obj.Ref.Namespace {
-		return false
-	}
-	for k, v := range s.selector {
-		if got, ok := w.labels[k]; !ok || got != v {
-			return false
-		}
-	}
-	return true
+	return s.Selects(w.obj.Ref.Namespace, w.labels)
 }
 
 // serving is a container that takes requests, and how we know.
@@ -101,7 +83,7 @@ func (w *workload) servingContainers() []serving {
 				if metricsPort.MatchString(p.name) {
 					continue // a Service that also exposes the metrics of an exporter sidecar
 				}
-				if slices.Contains(s.targets, p.number) || (p.name != "" && slices.Contains(s.targets, p.name)) {
+				if slices.Contains(s.TargetPorts, p.number) || (p.name != "" && slices.Contains(s.TargetPorts, p.name)) {
 					if !slices.ContainsFunc(out, func(x serving) bool { return x.c.Name == c.Name }) {
 						out = append(out, serving{c: c, routed: true, readinessIgnored: s.publishNotReady,
 							why: fmt.Sprintf("Service %s routes to its port %s", s.obj.Ref.Name, p.label())})
