@@ -140,6 +140,28 @@ containers:
   - name: nginx
     image: registry.example/nginx:1
 `), "nginx", CodeNoDelay + "," + CodeFastStop},
+		{"no profile: the hook leaves less than the kubelet's 2 s", pod(`
+terminationGracePeriodSeconds: 20
+containers:
+  - name: app
+    image: example.com/app:1
+    lifecycle: {preStop: {sleep: {seconds: 19}}}
+`), "", CodeGraceShort},
+		{"no profile: the hook leaves 2 s", pod(`
+terminationGracePeriodSeconds: 20
+containers:
+  - name: app
+    image: example.com/app:1
+    lifecycle: {preStop: {sleep: {seconds: 18}}}
+`), "", ""},
+		{"no profile: istio leaves before the hook's wait ends", strings.Replace(pod(`
+containers:
+  - name: app
+    image: example.com/app:1
+    lifecycle: {preStop: {sleep: {seconds: 10}}}
+  - name: istio-proxy
+    image: istio/proxyv2:1.22.0
+`), "labels: {app: web}", "labels: {app: web}\n      annotations: {proxy.istio.io/config: 'terminationDrainDuration: 5s'}", 1), "", CodeMeshDrainShort},
 		{"grace too short", pod(`
 terminationGracePeriodSeconds: 20
 containers:
