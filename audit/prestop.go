@@ -128,12 +128,9 @@ func (c *checker) checkSharedPID1(w *workload) []Finding {
 	return out
 }
 
-// nginxQuit finds a graceful quit sent to nginx: `nginx -s quit`, or QUIT to PID 1.
-var nginxQuit = regexp.MustCompile(`nginx\b[^;&|\n]*\s-s\s*quit|kill\s+(-QUIT|-SIGQUIT|-3|-s\s+(SIG)?QUIT)\s+1\b`)
-
-// waitsForExit finds a wait for nginx to exit after the quit: a loop on
-// `kill -0`, pgrep or /proc, or `wait`.
-var waitsForExit = regexp.MustCompile(`while\s|until\s|\bwait\b|sleep\s+\d+\s*$`)
+// waitsAfterQuit finds, among the commands after the quit, a wait for the
+// exit: a loop (on kill -0, pgrep or /proc), `wait`, or a final sleep.
+var waitsAfterQuit = regexp.MustCompile(`while\s|until\s|\bwait\b|sleep\s+\d+\s*$`)
 
 // checkNginxQuit: GS208, a hook that asks nginx to quit and returns at once,
 // where the stop signal that follows is not QUIT.
@@ -142,12 +139,7 @@ func (c *checker) checkNginxQuit(w *workload) []Finding {
 	var out []Finding
 	for _, ct := range w.pod.Containers {
 		h := transformers.ReadPreStop(ct.Node)
-		if h.Kind != "exec" {
-			continue
-		}
-		script := h.Text
-		loc := nginxQuit.FindStringIndex(script)
-		if loc == nil || waitsForExit.MatchString(script[loc[1]:]) {
+		if h.Kind != "exec" || h.Signal != "SIGQUIT" || h.WaitsForExit || waitsAfterQuit.MatchString(strings.Join(h.AfterSignal, "\n")) {
 			continue
 		}
 		if node.GetStr(node.Get(ct.Node, "lifecycle"), "stopSignal") == "SIGQUIT" {
@@ -162,8 +154,8 @@ func (c *checker) checkNginxQuit(w *workload) []Finding {
 		}
 		f := finding("GS208", w.lineOf(preStopNode(ct)), ct.Path+".lifecycle.preStop",
 			"container %q's preStop hook runs %q and returns at once; the kubelet then sends the image's stop signal, and where that is SIGTERM (many derived images) nginx's graceful quit becomes a fast stop that cuts requests in flight. Wait for the exit: `sleep 5; kill -QUIT 1; while kill -0 1 2>/dev/null; do sleep 1; done`",
-			ct.Name, strings.TrimSpace(script[loc[0]:loc[1]]))
-		if strings.Contains(script[loc[0]:loc[1]], "-s") {
+			ct.Name, h.SignalVia)
+		if strings.HasPrefix(path.Base(strings.Fields(h.SignalVia)[0]), "nginx") {
 			f.Message += " (`nginx -s quit` also fails and leaves the master up when the configuration on disk does not load)"
 		}
 		if !nginx.FitsImage(ct.Image) {

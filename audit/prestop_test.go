@@ -1,6 +1,11 @@
 package audit
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/transformers"
+)
 
 func TestHookPatterns(t *testing.T) {
 	for script, want := range map[string]bool{
@@ -18,6 +23,7 @@ func TestHookPatterns(t *testing.T) {
 			t.Errorf("pid1 %q: got %v, want %v", script, got, want)
 		}
 	}
+	// GS208 reads the quit as explain does (transformers.ReadPreStop).
 	for script, want := range map[string]bool{
 		"nginx -s quit":                 true,
 		"/usr/sbin/nginx -c /x -s quit": true,
@@ -28,8 +34,9 @@ func TestHookPatterns(t *testing.T) {
 		"kill -QUIT 12":                 false,
 		"kill -TERM 1":                  false,
 	} {
-		if got := nginxQuit.MatchString(script); got != want {
-			t.Errorf("nginxQuit %q: got %v, want %v", script, got, want)
+		c := node.NewMap("lifecycle", node.NewMap("preStop", node.NewMap("exec", node.NewMap("command", node.NewSeq("sh", "-c", script)))))
+		if got := transformers.ReadPreStop(c).Signal == "SIGQUIT"; got != want {
+			t.Errorf("quit %q: got %v, want %v", script, got, want)
 		}
 	}
 }

@@ -33,6 +33,10 @@ type Hook struct {
 	// WaitsForExit: after the signal, the hook waits until PID 1 is gone, so
 	// the kubelet's own stop signal never reaches the application.
 	WaitsForExit bool
+	// AfterSignal are the commands the hook runs after its signal, other
+	// than the wait for the exit: where there are none, the hook returns at
+	// once and the kubelet's signal follows.
+	AfterSignal []string
 	// Unknown are the commands whose duration or effect graceful cannot read:
 	// the delay is then a lower bound.
 	Unknown []string
@@ -53,7 +57,7 @@ var (
 	waitForExitLoop = regexp.MustCompile(`while\s+kill\s+-0\s+1(?:\s+2>\s*/dev/null)?\s*;\s*do\s+sleep\s+[0-9.]+\s*;\s*done`)
 	sleepCommand    = regexp.MustCompile(`^(?:/usr)?(?:/bin/)?sleep\s+([0-9]+)s?$`)
 	killPID1        = regexp.MustCompile(`^(?:/usr)?(?:/bin/)?kill\s+(?:(?:-s\s+|-n\s+|-)(?:SIG)?([A-Z][A-Z0-9]+|[0-9]+)\s+)?1$`)
-	nginxSignal     = regexp.MustCompile(`^(?:\S*/)?nginx\s+(?:-\S+\s+)*-s\s+(quit|stop)$`)
+	nginxSignal     = regexp.MustCompile(`^(?:\S*/)?nginx\s+(?:\S+\s+)*-s\s+(quit|stop)$`)
 )
 
 // signalNumbers are the Linux numbers of the signals a hook may name by number.
@@ -97,6 +101,9 @@ func ReadPreStop(container *yaml.Node) Hook {
 	elapsed, unknownFirst := 0, false
 	for _, c := range splitCommands(script) {
 		c = strings.Join(strings.Fields(c), " ")
+		if h.Signal != "" {
+			h.AfterSignal = append(h.AfterSignal, c)
+		}
 		if m := sleepCommand.FindStringSubmatch(c); m != nil {
 			n, err := strconv.Atoi(m[1])
 			if err == nil && n <= 86400 {
