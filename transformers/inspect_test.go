@@ -31,7 +31,7 @@ func TestReadPreStop(t *testing.T) {
 		{`{lifecycle: {preStop: {exec: {command: [sh, -c, "nginx -s quit; while killall -0 nginx; do sleep 1; done"]}}}}`,
 			Hook{Kind: "exec", Signal: "SIGQUIT", SignalVia: "nginx -s quit", DelayExact: true,
 				AfterSignal: []string{"while killall -0 nginx", "do sleep 1", "done"},
-				Unknown: []string{"while killall -0 nginx", "do sleep 1", "done"}, Text: "nginx -s quit; while killall -0 nginx; do sleep 1; done"}},
+				Unknown:     []string{"while killall -0 nginx", "do sleep 1", "done"}, Text: "nginx -s quit; while killall -0 nginx; do sleep 1; done"}},
 		// a signal then a sleep: the hook does not return at once
 		{`{lifecycle: {preStop: {exec: {command: [sh, -c, "/usr/sbin/nginx -c /etc/nginx/x.conf -s quit; sleep 20"]}}}}`,
 			Hook{Kind: "exec", Signal: "SIGQUIT", SignalVia: "/usr/sbin/nginx -c /etc/nginx/x.conf -s quit", DelayExact: true,
