@@ -129,7 +129,7 @@ func TestExtendErrors(t *testing.T) {
 	for _, want := range []string{
 		`a.yaml: spec.prestopDelaySeconds: unknown field; did you mean preStopDelaySeconds\?`,
 		`b.yaml: spec.base: unknown profile "ngnix"; did you mean nginx\?`,
-		`c.yaml: spec.stopSignal: "QUIT" is not a signal name like SIGTERM`,
+		`c.yaml: spec.stopSignal: "QUIT" is not a signal Kubernetes accepts`,
 		`d.yaml: metadata.name: "a" is also defined in .*a.yaml`,
 		`e.yaml: metadata.name: "nginx" is a built-in profile; give yours another name, with spec.base: nginx`,
 		`f.yaml \(document 2\): spec.base: g is based on itself, through f`,
@@ -191,4 +191,29 @@ func FuzzExtend(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStopSignalDelivered: a signal other than SIGTERM needs something that
+// delivers it (the hook, signalPID1); one Kubernetes rejects or no
+// application can catch never loads, and the error names file and field.
+func TestStopSignalDelivered(t *testing.T) {
+	head := "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\n"
+	for spec, want := range map[string]string{
+		"{base: generic-http, stopSignal: SIGINT}":                                   `web-sig.yaml: spec.stopSignal: SIGINT would never be delivered: set signalPID1: true`,
+		"{base: nginx, stopSignal: SIGFOO}":                                          `web-sig.yaml: spec.stopSignal: "SIGFOO" is not a signal Kubernetes accepts`,
+		"{base: nginx, stopSignal: SIGKILL}":                                         `web-sig.yaml: spec.stopSignal: SIGKILL cannot be caught`,
+		"{base: nginx, stopSignal: SIGSTOP}":                                         `web-sig.yaml: spec.stopSignal: SIGSTOP cannot be caught`,
+		"{base: generic-http, stopSignal: SIGTERM, signalPID1: true, images: [app]}": ``,
+		"{base: generic-http, stopSignal: SIGINT, signalPID1: true, images: [app]}":  ``,
+		"{base: nginx, stopSignal: SIGRTMIN+3}":                                      ``,
+		"{base: nginx, stopSignal: SIGRTMAX-14}":                                     ``,
+	} {
+		_, err := extend(t, map[string]string{"web-sig.yaml": head + "metadata: {name: web-sig}\nspec: " + spec + "\n"})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", spec, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: error %v, want %q", spec, err, want)
+		}
+	}
 }
