@@ -25,7 +25,8 @@ type checkOptions struct {
 }
 
 // findingsError is check's "findings at or above --fail-on": exit 1. Every
-// other failure of check (flags, paths, unreadable input) exits 2.
+// other failure of check (flags, config, paths, unreadable input) exits 2, as
+// a linter's do: a CI step that tolerates findings must still stop there.
 type findingsError struct {
 	count     int
 	threshold transformers.Severity
@@ -48,7 +49,9 @@ PATH is a file or a directory (read recursively: .yaml, .yml, .json); "-" or no
 PATH reads stdin, e.g. helm template output. Given a KRM ResourceList on stdin,
 check is a kustomize validator: the items go out unchanged, the findings in results.
 
-Exit status: 0 no finding at or above --fail-on, 1 some, 2 input or flags graceful cannot read.`,
+Exit status: 0 no finding at or above --fail-on, 1 some, 2 no check at all: a
+bad flag, config or path, or a manifest graceful cannot read (1 is only ever
+findings, unlike render's 1 for a bad flag or config).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.paths = args
 			return o.run(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())

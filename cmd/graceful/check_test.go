@@ -21,7 +21,8 @@ import (
 //	args         optional flags, one per line
 //	config.yaml  optional, passed as --config
 //	expected.*   stdout: .txt, .json or .sarif by --output (.yaml for a ResourceList)
-//	exit         the expected exit status: 0 clean, 1 findings, 2 unreadable
+//	exit         the expected exit status: 0 clean, 1 findings, 2 no check (bad
+//	             flag, config, path or manifest)
 //
 // Every SARIF output is validated against the SARIF 2.1.0 schema, and every
 // JSON output must parse. -update rewrites expected.* and exit.

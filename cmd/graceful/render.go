@@ -147,7 +147,7 @@ func (o *renderOptions) options() (render.Options, error) {
 			return opts, fmt.Errorf("--config %w", pathError(o.configFile, err))
 		}
 		if opts.Config, err = render.LoadConfig(data, o.configFile, opts.Catalog); err != nil {
-			return opts, fmt.Errorf("config %s: %w", o.configFile, err)
+			return opts, prefixLines("config "+o.configFile+": ", err)
 		}
 	}
 	return opts, nil

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -41,5 +42,20 @@ func loadProfiles(paths []string) (*profiles.Catalog, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("--profiles: %w", err)
+	return nil, prefixLines("--profiles: ", err)
 }
+
+// prefixLines starts every line of err with prefix: errors joined one a
+// line (a config's, the profile files') each name where they are.
+func prefixLines(prefix string, err error) error { return &prefixedError{prefix, err} }
+
+type prefixedError struct {
+	prefix string
+	err    error
+}
+
+func (e *prefixedError) Error() string {
+	return e.prefix + strings.ReplaceAll(e.err.Error(), "\n", "\n"+e.prefix)
+}
+
+func (e *prefixedError) Unwrap() error { return e.err }
