@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,7 +105,9 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-// TestREADMECheckRules: the README's table of check codes is the rule catalog.
+// TestREADMECheckRules: the README's table of check codes is the rule
+// catalog, and its severity is the most severe any finding of the code has
+// in the check goldens and the corpus summary.
 func TestREADMECheckRules(t *testing.T) {
 	readme := readFile(t, "../../README.md")
 	for _, r := range audit.Rules {
@@ -112,5 +115,24 @@ func TestREADMECheckRules(t *testing.T) {
 		if !strings.Contains(readme, row) {
 			t.Errorf("README.md lacks the row %q", row)
 		}
+	}
+	rank := map[string]int{"info": 1, "warning": 2, "error": 3}
+	files, _ := filepath.Glob("../../testdata/check/*/expected.txt")
+	files = append(files, "../../audit/testdata/corpus-summary.txt")
+	finding := regexp.MustCompile(`(?m)^  (GS\d{3}) (info|warning|error) `)
+	seen := 0
+	for _, f := range files {
+		for _, m := range finding.FindAllStringSubmatch(readFile(t, f), -1) {
+			seen++
+			r, ok := audit.RuleFor(m[1])
+			if !ok {
+				t.Errorf("%s: %s is no rule", f, m[1])
+			} else if rank[m[2]] > rank[string(r.Level)] {
+				t.Errorf("%s: a %s %s, but the README's table says %s", f, m[1], m[2], r.Level)
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("only %d findings read from %v", seen, files)
 	}
 }
