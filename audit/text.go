@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -63,14 +64,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	c := r.Counts()
 	total := c[transformers.Error] + c[transformers.Warning] + c[transformers.Info]
 	if total == 0 {
-		fmt.Fprintf(&b, "no findings in %d objects\n", r.Objects)
+		fmt.Fprintf(&b, "no findings in %s\n", plural.Count(r.Objects, "object", "objects"))
 	} else {
-		noun := "findings"
-		if total == 1 {
-			noun = "finding"
-		}
-		fmt.Fprintf(&b, "%d %s (%d error, %d warning, %d info) in %d of %d objects\n",
-			total, noun, c[transformers.Error], c[transformers.Warning], c[transformers.Info], len(r.Results), r.Objects)
+		fmt.Fprintf(&b, "%s (%s, %s, %d info) in %d of %s\n",
+			plural.Count(total, "finding", "findings"), plural.Count(c[transformers.Error], "error", "errors"),
+			plural.Count(c[transformers.Warning], "warning", "warnings"), c[transformers.Info], len(r.Results), plural.Count(r.Objects, "object", "objects"))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

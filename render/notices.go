@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -64,7 +65,7 @@ func (st *run) runNotices() {
 		}
 		code := transformers.CodeNoProfile
 		if st.workloads == 0 {
-			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
+			msg = fmt.Sprintf("no workloads among the %s of the input, so nothing changed", plural.Count(st.objects, "object", "objects"))
 			code = transformers.CodeNoWorkloads
 		}
 		rep.Notices = append(rep.Notices, transformers.Finding{Code: code, Severity: transformers.Warning, Message: msg})

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/graceful-dev/graceful/audit"
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/transformers"
@@ -33,7 +34,7 @@ type findingsError struct {
 }
 
 func (e *findingsError) Error() string {
-	return fmt.Sprintf("%d objects with findings at or above %s (--fail-on)", e.count, e.threshold)
+	return fmt.Sprintf("%s with findings at or above %s (--fail-on)", plural.Count(e.count, "object", "objects"), e.threshold)
 }
 
 func newCheckCmd() *cobra.Command {
