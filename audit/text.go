@@ -53,12 +53,15 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, n := range res.Fix.Notes {
 				fmt.Fprintf(&b, "    render also says: %s\n", n)
 			}
-		default:
-			why := strings.Join(res.Fix.Notes, "; ")
-			if res.Fix.Decision != "" {
-				why = res.Fix.Decision + ": " + why
+		case res.Fix.Decision != "":
+			// The decision says why; render's notes stand apart, so that a
+			// warning is not read as the reason (an unknown annotation).
+			fmt.Fprintf(&b, "  no fix from graceful render (%s)\n", res.Fix.Decision)
+			for _, n := range res.Fix.Notes {
+				fmt.Fprintf(&b, "    render says: %s\n", n)
 			}
-			fmt.Fprintf(&b, "  no fix from graceful render: %s\n", strings.TrimSuffix(why, ": "))
+		default:
+			fmt.Fprintf(&b, "  no fix from graceful render: %s\n", strings.Join(res.Fix.Notes, "; "))
 		}
 	}
 	c := r.Counts()

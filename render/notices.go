@@ -60,7 +60,11 @@ func (st *run) runNotices() {
 		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
 	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
-		if st.auto {
+		switch {
+		case st.auto && st.ambiguous > 0:
+			msg = fmt.Sprintf("--profile auto: no workload got a profile, so nothing changed: the containers of %s fit several profiles (each says which); name one with a rule in --config or the annotation %s: NAME",
+				plural.Count(st.ambiguous, "workload", "workloads"), ProfileAnnotation)
+		case st.auto:
 			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
 		}
 		code := transformers.CodeNoProfile
