@@ -8,6 +8,7 @@ import (
 
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/internal/plural"
+	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -55,6 +56,11 @@ func (st *run) undrainedNotice() {
 // runNotices says what the run as a whole did not do.
 func (st *run) runNotices() {
 	rep := &st.report
+	if skipped := st.catalog.Skipped(); len(skipped) > 0 {
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeProfilesSkipped, Severity: transformers.Info,
+			Message: fmt.Sprintf("profile directories: skipped %s of a kind other than %s: %s", plural.Count(len(skipped), "document", "documents"),
+				profiles.Kind, strings.Join(skipped, ", "))})
+	}
 	switch {
 	case st.objects == 0:
 		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
