@@ -22,6 +22,9 @@ import (
 // what render would write with them).
 type Options struct {
 	Render render.Options
+	// Ignore are codes not to report (--ignore), as the annotation
+	// graceful.dev/check-ignore does for one object.
+	Ignore map[string]bool
 }
 
 // Finding is one problem of one object.
@@ -46,6 +49,9 @@ type Result struct {
 	Ref      render.Ref
 	Findings []Finding
 	Fix      Fix
+	// Notes are check's own about the object (a code in its
+	// graceful.dev/check-ignore that is no check).
+	Notes []string
 }
 
 // Report is a check of a set of inputs.
@@ -54,6 +60,8 @@ type Report struct {
 	Objects int
 	// Results are the objects with findings, in input order.
 	Results []Result
+	// Ignored counts the findings --ignore or graceful.dev/check-ignore left out.
+	Ignored int
 }
 
 // Counts are the findings by severity.
@@ -107,6 +115,13 @@ type checker struct {
 	providers []transformers.Provider
 	services  []*service
 	fixes     map[key]*render.Entry
+	// ignore: --ignore; objectIgnores adds each object's annotation;
+	// ignored counts what they left out; ignoreNotes name the annotation's
+	// codes that are no check.
+	ignore        map[string]bool
+	objectIgnores map[key]map[string]bool
+	ignored       int
+	ignoreNotes   map[key][]string
 }
 
 type key struct {
@@ -165,7 +180,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	}
 	results := map[key]*Result{}
 	add := func(o render.Object, fs []Finding) {
-		if len(fs) == 0 {
+		if fs = c.unignored(o, fs); len(fs) == 0 {
 			return
 		}
 		res := results[keyOf(o.Ref)]
@@ -186,10 +201,12 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	for _, o := range objects {
 		if res := results[keyOf(o.Ref)]; res != nil {
 			res.Fix = c.fix(o.Ref)
+			res.Notes = c.ignoreNotes[keyOf(o.Ref)]
 			proposeFromFix(res)
 			report.Results = append(report.Results, *res)
 		}
 	}
+	report.Ignored = c.ignored
 	return report, nil
 }
 
@@ -211,7 +228,7 @@ func newChecker(opts Options) (*checker, error) {
 	if cfg == nil {
 		cfg = &render.Config{}
 	}
-	c := &checker{}
+	c := &checker{ignore: opts.Ignore, objectIgnores: map[key]map[string]bool{}, ignoreNotes: map[key][]string{}}
 	version := opts.Render.KubeVersion
 	if version == "" {
 		version = cfg.Spec.KubernetesVersion

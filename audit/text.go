@@ -44,6 +44,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %s %s %s%s\n      %s\n", f.Code, f.Severity, f.Field, at, f.Message)
 		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
 		switch {
 		case len(res.Fix.Changes) > 0:
 			fmt.Fprintf(&b, "  fix, as graceful render writes it (%s):\n", res.Fix.Decision)
@@ -66,12 +69,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	c := r.Counts()
 	total := c[transformers.Error] + c[transformers.Warning] + c[transformers.Info]
+	ignored := ""
+	if r.Ignored > 0 {
+		ignored = fmt.Sprintf("; %d ignored (--ignore, %s)", r.Ignored, render.CheckIgnoreAnnotation)
+	}
 	if total == 0 {
-		fmt.Fprintf(&b, "no findings in %s\n", plural.Count(r.Objects, "object", "objects"))
+		fmt.Fprintf(&b, "no findings in %s%s\n", plural.Count(r.Objects, "object", "objects"), ignored)
 	} else {
-		fmt.Fprintf(&b, "%s (%s, %s, %d info) in %d of %s\n",
+		fmt.Fprintf(&b, "%s (%s, %s, %d info) in %d of %s%s\n",
 			plural.Count(total, "finding", "findings"), plural.Count(c[transformers.Error], "error", "errors"),
-			plural.Count(c[transformers.Warning], "warning", "warnings"), c[transformers.Info], len(r.Results), plural.Count(r.Objects, "object", "objects"))
+			plural.Count(c[transformers.Warning], "warning", "warnings"), c[transformers.Info], len(r.Results), plural.Count(r.Objects, "object", "objects"), ignored)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

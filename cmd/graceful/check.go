@@ -23,6 +23,7 @@ type checkOptions struct {
 	renderOptions
 	output string
 	failOn string
+	ignore []string
 }
 
 // findingsError is check's "findings at or above --fail-on": exit 1. Every
@@ -64,6 +65,7 @@ findings, unlike render's 1 for a bad flag or config).`,
 	o.profile = profiles.Auto
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif")
 	f.StringVar(&o.failOn, "fail-on", "warning", "exit 1 when a finding is at or above this severity: info, warning or error")
+	f.StringSliceVar(&o.ignore, "ignore", nil, "check codes not to report, e.g. GS201,GS209 (repeatable); one object's: the annotation "+render.CheckIgnoreAnnotation)
 	_ = cmd.RegisterFlagCompletionFunc("output", completeList([]string{"text", "json", "sarif"}))
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeList([]string{"info", "warning", "error"}))
 	return cmd
@@ -86,7 +88,11 @@ func (o *checkOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if _, err := render.New(ropts); err != nil { // every flag checked before any input is read
 		return err
 	}
-	opts := audit.Options{Render: ropts}
+	ignore, err := audit.ParseIgnore(o.ignore)
+	if err != nil {
+		return fmt.Errorf("--ignore: %w", err)
+	}
+	opts := audit.Options{Render: ropts, Ignore: ignore}
 	inputs, err := readInputs(o.paths, stdin, "check")
 	if err != nil {
 		return err
