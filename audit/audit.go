@@ -23,6 +23,9 @@ import (
 // what render would write with them).
 type Options struct {
 	Render render.Options
+	// Ignore are codes not to report (--ignore), as the annotation
+	// graceful.dev/check-ignore does for one object.
+	Ignore map[string]bool
 }
 
 // Finding is one problem of one object.
@@ -49,6 +52,9 @@ type Result struct {
 	Ref      render.Ref
 	Findings []Finding
 	Fix      Fix
+	// Notes are check's own about the object (a code in its
+	// graceful.dev/check-ignore that is no check).
+	Notes []string
 }
 
 // Report is a check of a set of inputs.
@@ -57,6 +63,8 @@ type Report struct {
 	Objects int
 	// Results are the objects with findings, in input order.
 	Results []Result
+	// Ignored counts the findings --ignore or graceful.dev/check-ignore left out.
+	Ignored int
 }
 
 // Counts are the findings by severity.
@@ -108,10 +116,19 @@ func (r *Report) Fails(threshold transformers.Severity) bool {
 type checker struct {
 	kube      render.KubeVersion
 	providers []transformers.Provider
+	// renderer finds the pods of an object as render does.
+	renderer *render.Renderer
 	// providerNames are the --provider names, as explain takes them.
 	providerNames []string
 	services      []*service
 	fixes         map[key]*render.Entry
+	// ignore: --ignore; objectIgnores adds each object's annotation;
+	// ignored counts what they left out; ignoreNotes name the annotation's
+	// codes that are no check.
+	ignore        map[string]bool
+	objectIgnores map[key]map[string]bool
+	ignored       int
+	ignoreNotes   map[key][]string
 }
 
 type key struct {
@@ -135,6 +152,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.renderer = r
 	// Render works on its own copy of the bytes: its report is the fix.
 	_, rendered, err := r.Render(inputs)
 	if err != nil {
@@ -171,7 +189,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	}
 	results := map[key]*Result{}
 	add := func(o render.Object, fs []Finding) {
-		if len(fs) == 0 {
+		if fs = c.unignored(o, fs); len(fs) == 0 {
 			return
 		}
 		res := results[keyOf(o.Ref)]
@@ -192,10 +210,12 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	for _, o := range objects {
 		if res := results[keyOf(o.Ref)]; res != nil {
 			res.Fix = c.fix(o.Ref)
+			res.Notes = c.ignoreNotes[keyOf(o.Ref)]
 			proposeFromFix(res)
 			report.Results = append(report.Results, *res)
 		}
 	}
+	report.Ignored = c.ignored
 	return report, nil
 }
 
@@ -214,7 +234,7 @@ var workloadChecks = []func(*checker, *workload) []Finding{
 }
 
 func newChecker(opts Options) (*checker, error) {
-	c := &checker{providerNames: opts.Render.ProviderNames()}
+	c := &checker{providerNames: opts.Render.ProviderNames(), ignore: opts.Ignore, objectIgnores: map[key]map[string]bool{}, ignoreNotes: map[key][]string{}}
 	var err error
 	if c.kube, err = opts.Render.TargetKube(); err != nil {
 		return nil, err

@@ -23,6 +23,8 @@ type jsonSummary struct {
 	Error    int `json:"error"`
 	Warning  int `json:"warning"`
 	Info     int `json:"info"`
+	// Ignored: findings --ignore or graceful.dev/check-ignore left out.
+	Ignored int `json:"ignored"`
 }
 
 type jsonObject struct {
@@ -37,6 +39,7 @@ type jsonObject struct {
 	Name       string        `json:"name"`
 	Findings   []jsonFinding `json:"findings"`
 	Fix        jsonFix       `json:"fix"`
+	Notes      []string      `json:"notes,omitempty"`
 }
 
 type jsonFinding struct {
@@ -66,12 +69,12 @@ type jsonChange struct {
 func (r *Report) WriteJSON(w io.Writer) error {
 	c := r.Counts()
 	out := jsonReport{Version: JSONVersion, Objects: []jsonObject{}, Summary: jsonSummary{Objects: r.Objects,
-		Error: c[transformers.Error], Warning: c[transformers.Warning], Info: c[transformers.Info]}}
+		Error: c[transformers.Error], Warning: c[transformers.Warning], Info: c[transformers.Info], Ignored: r.Ignored}}
 	out.Summary.Findings = out.Summary.Error + out.Summary.Warning + out.Summary.Info
 	for _, res := range r.Results {
 		o := jsonObject{File: res.Ref.File, Line: res.Ref.Line, Index: res.Ref.Index, Item: res.Ref.Item, Source: res.Ref.Source,
 			APIVersion: res.Ref.APIVersion, Kind: res.Ref.Kind, Namespace: res.Ref.Namespace, Name: res.Ref.Name,
-			Fix: jsonFix{Decision: res.Fix.Decision, Changes: []jsonChange{}, Notes: res.Fix.Notes}}
+			Fix: jsonFix{Decision: res.Fix.Decision, Changes: []jsonChange{}, Notes: res.Fix.Notes}, Notes: res.Notes}
 		for _, f := range res.Findings {
 			o.Findings = append(o.Findings, jsonFinding{Code: f.Code, Severity: string(f.Severity), Field: f.Field, Line: f.Line,
 				Message: f.Message, Current: f.Current, Proposed: f.Proposed})

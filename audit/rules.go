@@ -8,8 +8,9 @@ type Rule struct {
 	Code string
 	// Short is the one-line description; Full says why it drops requests.
 	Short, Full string
-	// Level is the severity its findings usually have; a finding may be
-	// milder where the manifest leaves doubt (say "may").
+	// Level is the most severe its findings are (the README's table); a
+	// finding may be milder where the manifest leaves doubt (say "may") or
+	// the harm is smaller.
 	Level transformers.Severity
 }
 
@@ -25,8 +26,8 @@ var Rules = []Rule{
 		"Without the provider's drain annotations the cloud load balancer cuts the connections to a deregistered target at once, instead of letting them finish.",
 		transformers.Warning},
 	{"GS204", "A load balancer Service has drain annotations its controller rejects or ignores",
-		"A value out of the controller's range, an attribute the controller refuses, or a missing prerequisite leaves the load balancer without its drain, or stops the controller from updating it.",
-		transformers.Warning},
+		"A value out of the controller's range, an attribute the controller refuses, or a missing prerequisite leaves the load balancer without its drain (warning), or stops the controller from updating it (error).",
+		transformers.Error},
 	{"GS205", "An exec hook runs a shell or tool on an image that has none",
 		"Distroless and similar images have no /bin/sh, sleep or kill: the exec hook fails at once, so the delay or signal it was meant to give never happens.",
 		transformers.Warning},

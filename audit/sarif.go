@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"io"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -21,8 +22,10 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool sarifTool `json:"tool"`
+	// OriginalURIBaseIDs says where SRCROOT, the base of relative URIs, is.
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult            `json:"results"`
 }
 
 type sarifTool struct {
@@ -71,8 +74,12 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
+
+// srcRoot is the uriBaseId of the files under the working directory.
+const srcRoot = "SRCROOT"
 
 type sarifRegion struct {
 	StartLine int `json:"startLine"`
@@ -100,23 +107,45 @@ func sarifLevel(s transformers.Severity) string {
 	return "note"
 }
 
-// artifact is the URI of an object's file, relative and with slashes. stdin
+// artifact is the location of an object's file: a URI relative to SRCROOT
+// (the working directory) for a file under it, else a file:// URI. stdin
 // has none: Helm's `# Source:` file stands in, without a line (the stream's
 // lines are not the template's).
-func artifact(ref render.Ref, base string) (uri string, line int) {
+func artifact(ref render.Ref, base string) (a sarifArtifact, line int) {
 	if ref.File == "" {
 		if ref.Source != "" {
-			return ref.Source, 0
+			return sarifArtifact{URI: relativeURI(ref.Source)}, 0
 		}
-		return "stdin", ref.Line
+		return sarifArtifact{URI: "stdin"}, ref.Line
 	}
 	p := ref.File
-	if filepath.IsAbs(p) && base != "" {
-		if rel, err := filepath.Rel(base, p); err == nil && !strings.HasPrefix(rel, "..") {
-			p = rel
+	if !filepath.IsAbs(p) && base != "" {
+		p = filepath.Join(base, p)
+	}
+	p = filepath.Clean(p)
+	if base != "" {
+		if rel, err := filepath.Rel(base, p); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return sarifArtifact{URI: relativeURI(rel), URIBaseID: srcRoot}, ref.Line
 		}
 	}
-	return filepath.ToSlash(filepath.Clean(p)), ref.Line
+	if !filepath.IsAbs(p) { // no base to resolve it against
+		return sarifArtifact{URI: relativeURI(p)}, ref.Line
+	}
+	return sarifArtifact{URI: fileURI(p)}, ref.Line
+}
+
+// relativeURI is a relative path as a URI reference: slashes, escaped.
+func relativeURI(p string) string {
+	return (&url.URL{Path: filepath.ToSlash(filepath.Clean(p))}).EscapedPath()
+}
+
+// fileURI is an absolute path as a file:// URI.
+func fileURI(p string) string {
+	p = filepath.ToSlash(p)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/x on Windows
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }
 
 // WriteSARIF writes the report as a SARIF 2.1.0 log.
@@ -130,14 +159,17 @@ func (r *Report) WriteSARIF(w io.Writer, opts SARIFOptions) error {
 			DefaultConfiguration: sarifDefault{sarifLevel(rule.Level)}})
 	}
 	run := sarifRun{Tool: sarifTool{Driver: driver}, Results: []sarifResult{}}
+	if opts.BaseDir != "" && filepath.IsAbs(opts.BaseDir) {
+		run.OriginalURIBaseIDs = map[string]sarifArtifact{srcRoot: {URI: strings.TrimSuffix(fileURI(opts.BaseDir), "/") + "/"}}
+	}
 	for _, res := range r.Results {
-		uri, objLine := artifact(res.Ref, opts.BaseDir)
+		art, objLine := artifact(res.Ref, opts.BaseDir)
 		for _, f := range res.Findings {
 			msg := objectName(res.Ref) + ": " + f.Message
 			if f.Proposed != "" {
 				msg += ". Fix (graceful render): " + f.Proposed
 			}
-			phys := sarifPhysical{ArtifactLocation: sarifArtifact{URI: uri}}
+			phys := sarifPhysical{ArtifactLocation: art}
 			if line := f.Line; objLine > 0 && line > 0 {
 				phys.Region = &sarifRegion{StartLine: line}
 			} else if objLine > 0 {

@@ -43,7 +43,7 @@ func (c *checker) checkService(s *service) []Finding {
 		}
 		found, err := transformers.ServiceDrain{Providers: []transformers.Provider{p}}.Transform(scratch, "metadata", class, timeline.DefaultGraceSeconds)
 		if err != nil {
-			out = append(out, finding("GS204", line, "metadata.annotations", "provider %s: %v", p.Name, err))
+			out = append(out, milder(finding("GS204", line, "metadata.annotations", "provider %s: %v", p.Name, err)))
 			continue
 		}
 		var missing []string
@@ -55,7 +55,7 @@ func (c *checker) checkService(s *service) []Finding {
 				g := finding("GS211", line, f.Field, "%s", f.Message)
 				out = append(out, g)
 			case f.Severity == transformers.Warning:
-				out = append(out, finding("GS204", line, f.Field, "%s", f.Message))
+				out = append(out, milder(finding("GS204", line, f.Field, "%s", f.Message)))
 			}
 		}
 		if len(missing) > 0 {
@@ -81,13 +81,20 @@ func (c *checker) rangeChecks(s *service, p transformers.Provider, annotations *
 	case err != nil:
 		f := finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %q is not a number of seconds: the controller rejects it", p.Name, node.Str(v))
 		f.Current = node.Str(v)
-		return []Finding{f}
+		return []Finding{milder(f)}
 	case n < p.Min || (p.Max > 0 && n > p.Max):
 		f := finding("GS204", s.obj.LineOf(v), field, "provider %s: drain timeout %d s is out of the controller's range %d–%d s: it rejects the value", p.Name, n, p.Min, p.Max)
 		f.Current = node.Str(v)
-		return []Finding{f}
+		return []Finding{milder(f)}
 	}
 	return nil
+}
+
+// milder makes a GS204 a warning: the load balancer lacks its drain, but
+// its controller still manages it (the error is one it stops updating).
+func milder(f Finding) Finding {
+	f.Severity = transformers.Warning
+	return f
 }
 
 // cloudProviderAWSAttributes are the only target-group attributes
@@ -129,7 +136,6 @@ func (c *checker) awsAttributes(s *service, annotations *yaml.Node, class string
 	f := finding("GS204", s.obj.LineOf(v), "metadata.annotations."+lbc.Attributes,
 		"target-group attributes %s on %s: cloud-provider-aws rejects them and stops updating the load balancer; for the AWS Load Balancer Controller set %s: external or spec.loadBalancerClass: service.k8s.aws/nlb",
 		strings.Join(bad, ", "), owner, lbc.TypeAnnotation)
-	f.Severity = transformers.Error
 	f.Current = node.Str(v)
 	return []Finding{f}
 }

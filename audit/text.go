@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/transformers"
 )
@@ -43,6 +44,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %s %s %s%s\n      %s\n", f.Code, f.Severity, f.Field, at, f.Message)
 		}
+		for _, n := range res.Notes {
+			fmt.Fprintf(&b, "  note: %s\n", n)
+		}
 		switch {
 		case len(res.Fix.Changes) > 0:
 			fmt.Fprintf(&b, "  fix, as graceful render writes it (%s):\n", res.Fix.Decision)
@@ -52,25 +56,29 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, n := range res.Fix.Notes {
 				fmt.Fprintf(&b, "    render also says: %s\n", n)
 			}
-		default:
-			why := strings.Join(res.Fix.Notes, "; ")
-			if res.Fix.Decision != "" {
-				why = res.Fix.Decision + ": " + why
+		case res.Fix.Decision != "":
+			// The decision says why; render's notes stand apart, so that a
+			// warning is not read as the reason (an unknown annotation).
+			fmt.Fprintf(&b, "  no fix from graceful render (%s)\n", res.Fix.Decision)
+			for _, n := range res.Fix.Notes {
+				fmt.Fprintf(&b, "    render says: %s\n", n)
 			}
-			fmt.Fprintf(&b, "  no fix from graceful render: %s\n", strings.TrimSuffix(why, ": "))
+		default:
+			fmt.Fprintf(&b, "  no fix from graceful render: %s\n", strings.Join(res.Fix.Notes, "; "))
 		}
 	}
 	c := r.Counts()
 	total := c[transformers.Error] + c[transformers.Warning] + c[transformers.Info]
+	ignored := ""
+	if r.Ignored > 0 {
+		ignored = fmt.Sprintf("; %d ignored (--ignore, %s)", r.Ignored, render.CheckIgnoreAnnotation)
+	}
 	if total == 0 {
-		fmt.Fprintf(&b, "no findings in %d objects\n", r.Objects)
+		fmt.Fprintf(&b, "no findings in %s%s\n", plural.Count(r.Objects, "object", "objects"), ignored)
 	} else {
-		noun := "findings"
-		if total == 1 {
-			noun = "finding"
-		}
-		fmt.Fprintf(&b, "%d %s (%d error, %d warning, %d info) in %d of %d objects\n",
-			total, noun, c[transformers.Error], c[transformers.Warning], c[transformers.Info], len(r.Results), r.Objects)
+		fmt.Fprintf(&b, "%s (%s, %s, %d info) in %d of %s%s\n",
+			plural.Count(total, "finding", "findings"), plural.Count(c[transformers.Error], "error", "errors"),
+			plural.Count(c[transformers.Warning], "warning", "warnings"), c[transformers.Info], len(r.Results), plural.Count(r.Objects, "object", "objects"), ignored)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

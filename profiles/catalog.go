@@ -37,6 +37,9 @@ const BuiltinOrigin = "built-in"
 type Catalog struct {
 	byName map[string]*Profile
 	names  []string // sorted
+	// skipped are the documents of profile directories that are not
+	// ShutdownProfiles, for a note.
+	skipped []string
 }
 
 //go:embed builtin/*.yaml
@@ -155,10 +158,13 @@ func (s Source) errorf(field, format string, args ...any) error {
 
 // ReadSources reads the ShutdownProfile documents of a file, or of every
 // .yaml, .yml and .json file under a directory. A path that holds none is
-// an error: a typo must not pass for a directory without profiles.
-func ReadSources(path string) ([]Source, error) {
+// an error: a typo must not pass for a directory without profiles. In a
+// directory, documents of another kind (a kustomization.yaml beside the
+// profiles) are skipped, each named in skipped; a file that says kind:
+// ShutdownProfile is read strictly, broken or not.
+func ReadSources(path string) (sources []Source, skipped []string, err error) {
 	var out []Source
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
@@ -174,17 +180,40 @@ func ReadSources(path string) ([]Source, error) {
 			return err
 		}
 		s, err := sourcesOf(data, p)
-		if err != nil {
+		if p == path { // a file named on its own is meant as profiles
+			out = append(out, s...)
 			return err
 		}
-		out = append(out, s...)
+		if err != nil {
+			if saysProfile.Match(data) {
+				return err
+			}
+			skipped = append(skipped, p+" (not YAML)")
+			return nil
+		}
+		for _, src := range s {
+			if kind := node.GetStr(src.Node, "kind"); kind != Kind {
+				if kind == "" {
+					kind = "no kind"
+				}
+				skipped = append(skipped, src.Origin+" ("+kind+")")
+				continue
+			}
+			out = append(out, src)
+		}
 		return nil
 	})
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("%s: no %s there", path, Kind)
+		if len(skipped) > 0 {
+			err = fmt.Errorf("%w, only %s", err, strings.Join(skipped, ", "))
+		}
 	}
-	return out, err
+	return out, skipped, err
 }
+
+// saysProfile finds kind: ShutdownProfile in a file YAML cannot read.
+var saysProfile = regexp.MustCompile(`(?m)^\s*kind:\s*["']?` + Kind + `\b`)
 
 func isProfileFile(path string) bool {
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -331,7 +360,7 @@ func (c *Catalog) Extend(sources []Source) (*Catalog, error) {
 		order = append(order, name)
 	}
 
-	out := &Catalog{byName: maps.Clone(c.byName)}
+	out := &Catalog{byName: maps.Clone(c.byName), skipped: c.skipped}
 	if out.byName == nil {
 		out.byName = map[string]*Profile{}
 	}
@@ -414,11 +443,13 @@ func (p *Profile) clone() *Profile {
 // directory (--profiles).
 func Load(paths ...string) (*Catalog, error) {
 	var sources []Source
+	var skipped []string
 	var errs []error
 	for _, p := range paths {
-		s, err := ReadSources(p)
+		s, skip, err := ReadSources(p)
 		errs = append(errs, err)
 		sources = append(sources, s...)
+		skipped = append(skipped, skip...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -426,5 +457,24 @@ func Load(paths ...string) (*Catalog, error) {
 	if len(sources) == 0 {
 		return builtin, nil
 	}
-	return builtin.Extend(sources)
+	c, err := builtin.Extend(sources)
+	if err != nil {
+		return nil, err
+	}
+	return c.WithSkipped(skipped), nil
 }
+
+// WithSkipped is the catalog noting more documents its profile directories
+// held that are not ShutdownProfiles.
+func (c *Catalog) WithSkipped(skipped []string) *Catalog {
+	if len(skipped) == 0 {
+		return c
+	}
+	out := *c
+	out.skipped = slices.Concat(c.skipped, skipped)
+	return &out
+}
+
+// Skipped lists the documents of profile directories that were not
+// ShutdownProfiles ("team/kustomization.yaml (Kustomization)").
+func (c *Catalog) Skipped() []string { return slices.Clone(c.skipped) }

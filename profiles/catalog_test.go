@@ -19,7 +19,7 @@ func extend(t *testing.T, files map[string]string) (*Catalog, error) {
 			t.Fatal(err)
 		}
 	}
-	sources, err := ReadSources(dir)
+	sources, _, err := ReadSources(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func TestExtendErrors(t *testing.T) {
 		"d.yaml": head + "metadata: {name: a}\nspec: {stopSignal: SIGTERM}\n",
 		"e.yaml": head + "metadata: {name: nginx}\nspec: {stopSignal: SIGTERM}\n",
 		"f.yaml": head + "metadata: {name: f}\nspec: {base: g}\n---\n" + head + "metadata: {name: g}\nspec: {base: f}\n",
-		"g.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Web}\n",
+		"g.yaml": "apiVersion: v1\nkind: ShutdownProfile\nmetadata: {name: Web}\n",
 		"h.yaml": head + "metadata: {name: h}\nspec: {base: nginx, preStopDelaySeconds: 20}\n",
 		"i.yaml": head + "metadata: {name: i}\n",
 		"j.yaml": head + "metadata: {name: j}\nspec: {base: j}\n---\n" + head + "metadata: {name: k}\nspec: {base: g}\n",
@@ -129,11 +129,11 @@ func TestExtendErrors(t *testing.T) {
 	for _, want := range []string{
 		`a.yaml: spec.prestopDelaySeconds: unknown field; did you mean preStopDelaySeconds\?`,
 		`b.yaml: spec.base: unknown profile "ngnix"; did you mean nginx\?`,
-		`c.yaml: spec.stopSignal: "QUIT" is not a signal name like SIGTERM`,
+		`c.yaml: spec.stopSignal: "QUIT" is not a signal Kubernetes accepts`,
 		`d.yaml: metadata.name: "a" is also defined in .*a.yaml`,
 		`e.yaml: metadata.name: "nginx" is a built-in profile; give yours another name, with spec.base: nginx`,
 		`f.yaml \(document 2\): spec.base: g is based on itself, through f`,
-		`g.yaml: apiVersion: got "v1", kind "ConfigMap"; want apiVersion: graceful.dev/v1alpha1, kind: ShutdownProfile`,
+		`g.yaml: apiVersion: got "v1", kind "ShutdownProfile"; want apiVersion: graceful.dev/v1alpha1, kind: ShutdownProfile`,
 		`g.yaml: metadata.name: "Web" is not allowed`,
 		`h.yaml: spec.terminationGracePeriodSeconds: 30 is less than preStopDelaySeconds \+ drainSeconds \+ headroomSeconds = 20 \+ 25 \+ 0 = 45`,
 		`i.yaml: spec: missing`,
@@ -150,10 +150,10 @@ func TestExtendErrors(t *testing.T) {
 
 func TestReadSourcesEmpty(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadSources(dir); err == nil || !strings.Contains(err.Error(), "no ShutdownProfile there") {
+	if _, _, err := ReadSources(dir); err == nil || !strings.Contains(err.Error(), "no ShutdownProfile there") {
 		t.Errorf("an empty directory: %v", err)
 	}
-	if _, err := ReadSources(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, _, err := ReadSources(filepath.Join(dir, "missing")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a missing path: %v", err)
 	}
 }
@@ -191,4 +191,74 @@ func FuzzExtend(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStopSignalDelivered: a signal other than SIGTERM needs something that
+// delivers it (the hook, signalPID1); one Kubernetes rejects or no
+// application can catch never loads, and the error names file and field.
+func TestStopSignalDelivered(t *testing.T) {
+	head := "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\n"
+	for spec, want := range map[string]string{
+		"{base: generic-http, stopSignal: SIGINT}":                                   `web-sig.yaml: spec.stopSignal: SIGINT would never be delivered: set signalPID1: true`,
+		"{base: nginx, stopSignal: SIGFOO}":                                          `web-sig.yaml: spec.stopSignal: "SIGFOO" is not a signal Kubernetes accepts`,
+		"{base: nginx, stopSignal: SIGKILL}":                                         `web-sig.yaml: spec.stopSignal: SIGKILL cannot be caught`,
+		"{base: nginx, stopSignal: SIGSTOP}":                                         `web-sig.yaml: spec.stopSignal: SIGSTOP cannot be caught`,
+		"{base: generic-http, stopSignal: SIGTERM, signalPID1: true, images: [app]}": ``,
+		"{base: generic-http, stopSignal: SIGINT, signalPID1: true, images: [app]}":  ``,
+		"{base: nginx, stopSignal: SIGRTMIN+3}":                                      ``,
+		"{base: nginx, stopSignal: SIGRTMAX-14}":                                     ``,
+	} {
+		_, err := extend(t, map[string]string{"web-sig.yaml": head + "metadata: {name: web-sig}\nspec: " + spec + "\n"})
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", spec, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: error %v, want %q", spec, err, want)
+		}
+	}
+}
+
+// TestReadSourcesSkipsOtherKinds: a directory's documents of another kind
+// (a kustomization.yaml beside the profiles) are skipped and named; a file
+// that says kind: ShutdownProfile is read strictly, even when YAML fails.
+func TestReadSourcesSkipsOtherKinds(t *testing.T) {
+	head := "apiVersion: graceful.dev/v1alpha1\nkind: ShutdownProfile\n"
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [web.yaml]\n")
+	write("values.yaml", "replicas: 2\n")
+	write("chart.yaml", "name: {{ .Values.name }\n")
+	write("web.yaml", head+"metadata: {name: web}\nspec: {base: nginx, preStopDelaySeconds: 3}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.Get("web"); !ok {
+		t.Error("web not loaded")
+	}
+	skipped := strings.Join(c.Skipped(), "; ")
+	for _, want := range []string{"kustomization.yaml (Kustomization)", "values.yaml (no kind)", "chart.yaml (not YAML)", "web.yaml (document 2) (ConfigMap)"} {
+		if !strings.Contains(skipped, want) {
+			t.Errorf("skipped %q lacks %q", skipped, want)
+		}
+	}
+	write("broken.yaml", head+"metadata: {name: broken\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "broken.yaml") {
+		t.Errorf("a broken ShutdownProfile file: %v", err)
+	}
+	only := t.TempDir()
+	if err := os.WriteFile(filepath.Join(only, "kustomization.yaml"), []byte("kind: Kustomization\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(only); err == nil || !strings.Contains(err.Error(), "no ShutdownProfile there, only") {
+		t.Errorf("a directory without profiles: %v", err)
+	}
+	// A file named on its own is meant as profiles: its other kinds are errors.
+	if _, err := Load(filepath.Join(dir, "kustomization.yaml")); err == nil {
+		t.Error("a named kustomization.yaml accepted as profiles")
+	}
 }

@@ -241,8 +241,15 @@ func (p *Profile) problems(prefix string) []error {
 	switch {
 	case p.StopSignal == "":
 		add("stopSignal", "missing; a signal name like SIGTERM")
+	case p.StopSignal == "SIGKILL" || p.StopSignal == "SIGSTOP":
+		add("stopSignal", "%s cannot be caught: no application stops gracefully on it", p.StopSignal)
 	case !IsSignal(p.StopSignal):
-		add("stopSignal", "%q is not a signal name like SIGTERM", p.StopSignal)
+		add("stopSignal", "%q is not a signal Kubernetes accepts in lifecycle.stopSignal, like SIGTERM or SIGQUIT", p.StopSignal)
+	case p.StopSignal != "SIGTERM" && !p.SignalPID1:
+		// Without the hook nothing sends it (render adds the field only with
+		// --stop-signal-field, and a known STOPSIGNAL is consulted only for
+		// the hook): the app would get the kubelet's SIGTERM instead.
+		add("stopSignal", "%s would never be delivered: set signalPID1: true (the preStop hook sends it to PID 1), or stopSignal: SIGTERM", p.StopSignal)
 	}
 	for i, sig := range p.ForbiddenSignals {
 		if !IsSignal(sig) {
@@ -316,18 +323,25 @@ func CheckSeconds(field string, value, max int) error {
 	return nil
 }
 
-// IsSignal reports whether s looks like a signal name Kubernetes accepts.
-func IsSignal(s string) bool {
-	if !strings.HasPrefix(s, "SIG") || len(s) < 5 {
-		return false
+// IsSignal reports whether s is a signal name Kubernetes accepts in
+// lifecycle.stopSignal: the Signal constants of k8s.io/api core/v1.
+func IsSignal(s string) bool { return slices.Contains(kubernetesSignals, s) }
+
+// kubernetesSignals are the values of core/v1 Signal (k8s.io/api v0.37 types.go).
+var kubernetesSignals = func() []string {
+	out := []string{"SIGABRT", "SIGALRM", "SIGBUS", "SIGCHLD", "SIGCLD", "SIGCONT", "SIGFPE", "SIGHUP",
+		"SIGILL", "SIGINT", "SIGIO", "SIGIOT", "SIGKILL", "SIGPIPE", "SIGPOLL", "SIGPROF", "SIGPWR",
+		"SIGQUIT", "SIGSEGV", "SIGSTKFLT", "SIGSTOP", "SIGSYS", "SIGTERM", "SIGTRAP", "SIGTSTP",
+		"SIGTTIN", "SIGTTOU", "SIGURG", "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH", "SIGXCPU",
+		"SIGXFSZ", "SIGRTMIN", "SIGRTMAX"}
+	for i := 1; i <= 15; i++ {
+		out = append(out, fmt.Sprintf("SIGRTMIN+%d", i))
 	}
-	for _, r := range s[3:] {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '+' && r != '-' {
-			return false
-		}
+	for i := 1; i <= 14; i++ {
+		out = append(out, fmt.Sprintf("SIGRTMAX-%d", i))
 	}
-	return true
-}
+	return out
+}()
 
 // TakesLoadBalancerDrain reports whether the profile's pods get the load
 // balancer connection drain.

@@ -15,7 +15,7 @@ import (
 // annotationPrefix is the domain of graceful's own annotations.
 const annotationPrefix = "graceful.dev/"
 
-var knownAnnotations = []string{ProfileAnnotation, ContainerAnnotation}
+var knownAnnotations = []string{ProfileAnnotation, ContainerAnnotation, CheckIgnoreAnnotation}
 
 // annotation reads one of graceful's annotations from the workload's
 // metadata, else from its pod template's: charts often expose only
@@ -54,7 +54,8 @@ func (w *workload) unknownAnnotations() []transformers.Finding {
 			if near := suggest.Nearest(k, knownAnnotations); near != "" {
 				msg += "; did you mean " + near + "?"
 			} else {
-				msg += fmt.Sprintf(" (graceful reads %s)", strings.Join(knownAnnotations, " and "))
+				last := len(knownAnnotations) - 1
+				msg += fmt.Sprintf(" (graceful reads %s and %s)", strings.Join(knownAnnotations[:last], ", "), knownAnnotations[last])
 			}
 			out = append(out, transformers.Finding{Code: transformers.CodeUnknownAnnotation, Severity: transformers.Warning, Field: path + ".annotations", Message: msg})
 		}

@@ -36,6 +36,9 @@ type Config struct {
 
 	file    string            // where the config was read: spec.profiles paths are relative to it
 	sources []profiles.Source // spec.profiles, read
+	// skippedProfiles are the documents of spec.profiles' directories that
+	// are not ShutdownProfiles.
+	skippedProfiles []string
 }
 
 // ConfigSpec holds what the command-line flags can also set, and the rules.
@@ -222,7 +225,7 @@ func (c *Config) catalog(base *profiles.Catalog) (catalog *profiles.Catalog, dec
 	}
 	catalog, err = base.Extend(c.sources)
 	if err == nil && readErr == nil {
-		return catalog, nil, nil
+		return catalog.WithSkipped(c.skippedProfiles), nil, nil
 	}
 	declared = map[string]bool{}
 	for _, s := range c.sources {
@@ -259,7 +262,8 @@ func (c *Config) profileSources() ([]profiles.Source, error) {
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(filepath.Dir(c.file), p)
 			}
-			read, err := profiles.ReadSources(p)
+			read, skipped, err := profiles.ReadSources(p)
+			c.skippedProfiles = append(c.skippedProfiles, skipped...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", field, err))
 			}

@@ -7,6 +7,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/internal/plural"
+	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -54,17 +56,26 @@ func (st *run) undrainedNotice() {
 // runNotices says what the run as a whole did not do.
 func (st *run) runNotices() {
 	rep := &st.report
+	if skipped := st.catalog.Skipped(); len(skipped) > 0 {
+		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeProfilesSkipped, Severity: transformers.Info,
+			Message: fmt.Sprintf("profile directories: skipped %s of a kind other than %s: %s", plural.Count(len(skipped), "document", "documents"),
+				profiles.Kind, strings.Join(skipped, ", "))})
+	}
 	switch {
 	case st.objects == 0:
 		rep.Notices = append(rep.Notices, transformers.Finding{Code: transformers.CodeNoDocuments, Severity: transformers.Info, Message: "no documents in the input"})
 	case st.profiled == 0 && (st.workloads == 0 || st.optedOut < st.workloads):
 		msg := fmt.Sprintf("no workload selected a profile, so nothing changed: choose one with --profile NAME, a rule in --config, or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
-		if st.auto {
+		switch {
+		case st.auto && st.ambiguous > 0:
+			msg = fmt.Sprintf("--profile auto: no workload got a profile, so nothing changed: the containers of %s fit several profiles (each says which); name one with a rule in --config or the annotation %s: NAME",
+				plural.Count(st.ambiguous, "workload", "workloads"), ProfileAnnotation)
+		case st.auto:
 			msg = fmt.Sprintf("--profile auto: no workload's images fit a profile, so nothing changed; name one with a rule in --config or the annotation %s: NAME (list: graceful profiles)", ProfileAnnotation)
 		}
 		code := transformers.CodeNoProfile
 		if st.workloads == 0 {
-			msg = fmt.Sprintf("no workloads among the %d objects of the input, so nothing changed", st.objects)
+			msg = fmt.Sprintf("no workloads among the %s of the input, so nothing changed", plural.Count(st.objects, "object", "objects"))
 			code = transformers.CodeNoWorkloads
 		}
 		rep.Notices = append(rep.Notices, transformers.Finding{Code: code, Severity: transformers.Warning, Message: msg})

@@ -55,6 +55,9 @@ type run struct {
 	// workloads counts the workloads seen; profiled those a profile applied
 	// to; optedOut those an annotation or rule set to none.
 	workloads, profiled, optedOut int
+	// ambiguous counts workloads whose containers fit several profiles
+	// under auto: the run notice must not say that none fit.
+	ambiguous int
 	// objects counts the objects read (documents and List items).
 	objects int
 }

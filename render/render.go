@@ -20,6 +20,11 @@ const ProfileAnnotation = "graceful.dev/profile"
 // Helm users can set annotations more easily than rules.
 const ContainerAnnotation = "graceful.dev/container"
 
+// CheckIgnoreAnnotation on an object lists the graceful check codes not to
+// report for it ("GS201,GS209"), as kube-score's kube-score/ignore does;
+// render does not read it, and warns of it as of no other key.
+const CheckIgnoreAnnotation = "graceful.dev/check-ignore"
+
 // helmHookAnnotation marks Helm hooks (tests, jobs run around installs). The
 // default profile leaves them alone; a rule or annotation can still select them.
 const helmHookAnnotation = "helm.sh/hook"

@@ -1,6 +1,9 @@
 package render
 
-import "github.com/graceful-dev/graceful/transformers"
+import (
+	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/transformers"
+)
 
 // A workload goes through three stages, each a function of its own:
 //
@@ -25,11 +28,18 @@ func (st *run) workload(w *workload) (*Entry, error) {
 	if sel.optedOut {
 		st.optedOut++
 	}
+	if sel.code == transformers.CodeAutoAmbiguous {
+		st.ambiguous++
+	}
 	if sel.profile == nil {
 		if sel.reason == "" {
 			return nil, nil
 		}
-		return &Entry{Ref: w.ref, Decision: "skipped: " + sel.reason, Findings: sel.noteFinding(),
+		decision := "skipped: " + sel.reason
+		if sel.optedOut {
+			decision += ": " + profiles.None // the annotation's or rule's value, said whole
+		}
+		return &Entry{Ref: w.ref, Decision: decision, Findings: sel.noteFinding(),
 			Plan: &Plan{Source: sel.reason, OptedOut: sel.optedOut}}, nil
 	}
 	st.profiled++

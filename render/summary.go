@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -12,7 +13,7 @@ import (
 // changed, left alone for a reason, or needs attention, with what was done or
 // kept and why.
 func (rep *Report) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "graceful: %d of %d documents changed\n", rep.Changed, rep.Documents)
+	fmt.Fprintf(w, "graceful: %d of %s changed\n", rep.Changed, plural.Count(rep.Documents, "document", "documents"))
 	for _, f := range rep.Notices {
 		fmt.Fprintf(w, "  %s: %s\n", label(f), f.Message)
 	}

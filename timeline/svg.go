@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/graceful-dev/graceful/internal/plural"
 )
 
 // The SVG picture: one block per workload, one lane per container, load
@@ -57,7 +59,8 @@ func (r *Report) WriteSVG(out io.Writer) error {
 	if r.Mode == ModeAsIs {
 		mode = "as the input stands"
 	}
-	fmt.Fprintf(w, `<text x="10" y="22" font-size="15" font-weight="bold" fill="%s">Pod shutdown timelines, %s (%d workloads, %d conflicts)</text>`+"\n", colorText, esc(mode), len(r.Workloads), r.Conflicts())
+	fmt.Fprintf(w, `<text x="10" y="22" font-size="15" font-weight="bold" fill="%s">Pod shutdown timelines, %s (%s, %s)</text>`+"\n", colorText, esc(mode),
+		plural.Count(len(r.Workloads), "workload", "workloads"), plural.Count(r.Conflicts(), "conflict", "conflicts"))
 	legend(w)
 	// The axis: a tick and a faint line per step, labelled in seconds.
 	for s := 0; s <= end; s += step {

@@ -10,6 +10,7 @@ const (
 	CodeNoProfile        = "GS002"
 	CodeNoWorkloads      = "GS003"
 	CodeUndrainedService = "GS004"
+	CodeProfilesSkipped  = "GS005"
 
 	CodeHelmHook          = "GS010"
 	CodeAutoNoFit         = "GS011"
@@ -78,6 +79,7 @@ var Codes = []CodeInfo{
 	{CodeNoProfile, "no profile selected", "no workload selected a profile (no --profile, rule or annotation fits), so nothing changed"},
 	{CodeNoWorkloads, "no workloads", "the input holds objects but none that runs pods"},
 	{CodeUndrainedService, "load balancer not drained", "a LoadBalancer Service selects a profiled workload, but no --provider says how to drain it"},
+	{CodeProfilesSkipped, "profile directory: other kinds skipped", "a --profiles or spec.profiles directory holds documents that are not ShutdownProfiles (a kustomization.yaml); they were skipped"},
 
 	{CodeHelmHook, "Helm hook left alone", "--profile does not apply to Helm hooks; an annotation or rule can"},
 	{CodeAutoNoFit, "auto: no profile fits", "--profile auto found no profile whose images fit the workload's"},

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/graceful-dev/graceful/audit"
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/transformers"
@@ -22,17 +23,19 @@ type checkOptions struct {
 	renderOptions
 	output string
 	failOn string
+	ignore []string
 }
 
 // findingsError is check's "findings at or above --fail-on": exit 1. Every
-// other failure of check (flags, paths, unreadable input) exits 2.
+// other failure of check (flags, config, paths, unreadable input) exits 2, as
+// a linter's do: a CI step that tolerates findings must still stop there.
 type findingsError struct {
 	count     int
 	threshold transformers.Severity
 }
 
 func (e *findingsError) Error() string {
-	return fmt.Sprintf("%d objects with findings at or above %s (--fail-on)", e.count, e.threshold)
+	return fmt.Sprintf("%s with findings at or above %s (--fail-on)", plural.Count(e.count, "object", "objects"), e.threshold)
 }
 
 func newCheckCmd() *cobra.Command {
@@ -48,7 +51,9 @@ PATH is a file or a directory (read recursively: .yaml, .yml, .json); "-" or no
 PATH reads stdin, e.g. helm template output. Given a KRM ResourceList on stdin,
 check is a kustomize validator: the items go out unchanged, the findings in results.
 
-Exit status: 0 no finding at or above --fail-on, 1 some, 2 input or flags graceful cannot read.`,
+Exit status: 0 no finding at or above --fail-on, 1 some, 2 no check at all: a
+bad flag, config or path, or a manifest graceful cannot read (1 is only ever
+findings, unlike render's 1 for a bad flag or config).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.paths = args
 			return o.run(cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -60,6 +65,7 @@ Exit status: 0 no finding at or above --fail-on, 1 some, 2 input or flags gracef
 	o.profile = profiles.Auto
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text, json or sarif")
 	f.StringVar(&o.failOn, "fail-on", "warning", "exit 1 when a finding is at or above this severity: info, warning or error")
+	f.StringSliceVar(&o.ignore, "ignore", nil, "check codes not to report, e.g. GS201,GS209 (repeatable); one object's: the annotation "+render.CheckIgnoreAnnotation)
 	_ = cmd.RegisterFlagCompletionFunc("output", completeList([]string{"text", "json", "sarif"}))
 	_ = cmd.RegisterFlagCompletionFunc("profile", completeProfile)
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", completeList([]string{"info", "warning", "error"}))
@@ -83,7 +89,11 @@ func (o *checkOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if _, err := render.New(ropts); err != nil { // every flag checked before any input is read
 		return err
 	}
-	opts := audit.Options{Render: ropts}
+	ignore, err := audit.ParseIgnore(o.ignore)
+	if err != nil {
+		return fmt.Errorf("--ignore: %w", err)
+	}
+	opts := audit.Options{Render: ropts, Ignore: ignore}
 	inputs, err := readInputs(o.paths, stdin, "check")
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,10 +18,11 @@ import (
 //
 //	input.yaml   the manifests, read from stdin (or as the file input.yaml
 //	             when args names it)
-//	args         optional flags, one per line
+//	args         optional flags and paths, one per line
 //	config.yaml  optional, passed as --config
 //	expected.*   stdout: .txt, .json or .sarif by --output (.yaml for a ResourceList)
-//	exit         the expected exit status: 0 clean, 1 findings, 2 unreadable
+//	exit         the expected exit status: 0 clean, 1 findings, 2 no check (bad
+//	             flag, config, path or manifest)
 //
 // Every SARIF output is validated against the SARIF 2.1.0 schema, and every
 // JSON output must parse. -update rewrites expected.* and exit.
@@ -40,6 +42,8 @@ func TestCheckGolden(t *testing.T) {
 			input := readFile(t, "input.yaml")
 			args := caseArgs(".", "check")
 			stdout, _, err := execute(input, args...)
+			// Absolute paths (SARIF's SRCROOT, a file:// URI outside it) differ by checkout.
+			stdout = strings.ReplaceAll(stdout, filepath.ToSlash(filepath.Dir(dir)), "/CHECKOUT/testdata/check")
 			code := 0
 			if err != nil {
 				code = checkExitCode(err)
@@ -96,7 +100,9 @@ func sarifSchema(t *testing.T) *jsonschema.Schema {
 	return s
 }
 
-// TestREADMECheckRules: the README's table of check codes is the rule catalog.
+// TestREADMECheckRules: the README's table of check codes is the rule
+// catalog, and its severity is the most severe any finding of the code has
+// in the check goldens and the corpus summary.
 func TestREADMECheckRules(t *testing.T) {
 	readme := readFile(t, "../../README.md")
 	for _, r := range audit.Rules {
@@ -104,5 +110,24 @@ func TestREADMECheckRules(t *testing.T) {
 		if !strings.Contains(readme, row) {
 			t.Errorf("README.md lacks the row %q", row)
 		}
+	}
+	rank := map[string]int{"info": 1, "warning": 2, "error": 3}
+	files, _ := filepath.Glob("../../testdata/check/*/expected.txt")
+	files = append(files, "../../audit/testdata/corpus-summary.txt")
+	finding := regexp.MustCompile(`(?m)^  (GS\d{3}) (info|warning|error) `)
+	seen := 0
+	for _, f := range files {
+		for _, m := range finding.FindAllStringSubmatch(readFile(t, f), -1) {
+			seen++
+			r, ok := audit.RuleFor(m[1])
+			if !ok {
+				t.Errorf("%s: %s is no rule", f, m[1])
+			} else if rank[m[2]] > rank[string(r.Level)] {
+				t.Errorf("%s: a %s %s, but the README's table says %s", f, m[1], m[2], r.Level)
+			}
+		}
+	}
+	if seen < 20 {
+		t.Errorf("only %d findings read from %v", seen, files)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/graceful-dev/graceful/internal/plural"
 	"github.com/graceful-dev/graceful/patches"
 )
 
@@ -83,7 +84,7 @@ func (o *patchesOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		diffs := patches.Compare(committed, ps)
 		if len(diffs) == 0 {
-			fmt.Fprintf(stderr, "%s: %d patches, up to date\n", o.check, len(ps))
+			fmt.Fprintf(stderr, "%s: %s, up to date\n", o.check, plural.Count(len(ps), "patch", "patches"))
 			return nil
 		}
 		fmt.Fprintf(stderr, "%s: regenerate with graceful patches:\n  %s\n", o.check, strings.Join(diffs, "\n  "))

@@ -121,17 +121,24 @@ func printProfile(out io.Writer, p *profiles.Profile) {
 		line("headroom", "%d s", p.HeadroomSeconds)
 	}
 	line("grace period", "%d s", p.TerminationGracePeriodSeconds)
+	// As render decides (transformers' preStopHook): validation refuses a
+	// signal other than SIGTERM without signalPID1, so nothing else is true.
 	delivery := "the kubelet's own SIGTERM"
-	if p.StopSignal != "SIGTERM" {
-		delivery = "the preStop hook sends it to PID 1 after the delay and waits for the exit; lifecycle.stopSignal with --stop-signal-field"
+	if p.SignalPID1 {
+		delivery = "the preStop hook sends it to PID 1 after the delay and waits for the exit, on a container whose image fits (or that you name) where PID 1 is the application; lifecycle.stopSignal instead with --stop-signal-field"
+		var known []string
 		for _, k := range p.ImageStopSignals {
-			delivery += fmt.Sprintf("; the image's STOPSIGNAL in %s", strings.Join(k.Images, ", "))
+			images := strings.Join(k.Images, ", ")
 			if k.TagPattern != "" {
-				delivery += " tags " + k.TagPattern
+				images += " tags " + k.TagPattern
 			}
 			if k.MinVersion != "" {
-				delivery += " " + k.MinVersion + "+"
+				images += " " + k.MinVersion + "+"
 			}
+			known = append(known, images)
+		}
+		if len(known) > 0 {
+			delivery += "; a delay alone where the image stops with it already (STOPSIGNAL): " + strings.Join(known, "; ")
 		}
 	}
 	line("stop signal", "%s (%s)", p.StopSignal, delivery)

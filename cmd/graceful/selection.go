@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -43,7 +44,7 @@ func loadProfiles(paths []string) (*profiles.Catalog, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("--profiles: %w", err)
+	return nil, prefixLines("--profiles: ", err)
 }
 
 // loadSelection reads --profiles and --config: the catalog of the built-in
@@ -60,7 +61,7 @@ func loadSelection(files []string, configFile string) (*profiles.Catalog, *rende
 	}
 	config, err := render.LoadConfig(data, configFile, catalog)
 	if err != nil {
-		return nil, nil, fmt.Errorf("config %s: %w", configFile, err)
+		return nil, nil, prefixLines("config "+configFile+": ", err)
 	}
 	return catalog, config, nil
 }
@@ -94,3 +95,18 @@ func completeProfile(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.
 	}
 	return append(names, profiles.Auto, profiles.None), cobra.ShellCompDirectiveNoFileComp
 }
+
+// prefixLines starts every line of err with prefix: errors joined one a
+// line (a config's, the profile files') each name where they are.
+func prefixLines(prefix string, err error) error { return &prefixedError{prefix, err} }
+
+type prefixedError struct {
+	prefix string
+	err    error
+}
+
+func (e *prefixedError) Error() string {
+	return e.prefix + strings.ReplaceAll(e.err.Error(), "\n", "\n"+e.prefix)
+}
+
+func (e *prefixedError) Unwrap() error { return e.err }
