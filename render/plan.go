@@ -63,7 +63,7 @@ type planWork struct {
 type Setting struct {
 	Seconds int
 	// Source is SourceProfile, a rule ("rule 2"), SourceBudget,
-	// SourceContainer, SourceManifest or SourceGracePeriod.
+	// SourceContainer, SourceManifest, SourceGracePeriod or SourceKeptHook.
 	Source string
 }
 
@@ -80,6 +80,9 @@ const (
 	SourceManifest = "manifest"
 	// SourceGracePeriod: the pod's grace period.
 	SourceGracePeriod = "grace period"
+	// SourceKeptHook: the container's own preStop hook, kept in place of
+	// graceful's (the Settings' PreStopSource names it).
+	SourceKeptHook = "kept hook"
 )
 
 // How a Plan's stop signal reaches the application.
@@ -231,6 +234,10 @@ func graceWanted(s *transformers.Settings, source string) Setting {
 // balancer drain that follows from it.
 func (plan *Plan) settle() {
 	s := &plan.work.settings
+	if s.PreStopSource != "" {
+		plan.PreStopDelay = Setting{s.PreStopDelaySeconds, SourceKeptHook}
+		plan.Grace = graceWanted(s, plan.Grace.Source)
+	}
 	if s.DrainSeconds != plan.Drain.Seconds {
 		plan.Drain = Setting{s.DrainSeconds, SourceContainer}
 		plan.Grace = graceWanted(s, plan.Grace.Source)

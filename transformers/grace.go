@@ -19,6 +19,9 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	headroom := s.Profile.HeadroomSeconds
 	need := s.PreStopDelaySeconds + s.DrainSeconds + headroom
 	budget := fmt.Sprintf("preStop %d s + drain %d s", s.PreStopDelaySeconds, s.DrainSeconds)
+	if s.PreStopSource != "" {
+		budget = fmt.Sprintf("preStop %d s (%s) + drain %d s", s.PreStopDelaySeconds, s.PreStopSource, s.DrainSeconds)
+	}
 	if headroom > 0 {
 		budget += fmt.Sprintf(" + headroom %d s", headroom)
 	}
@@ -40,6 +43,9 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
 		f := changed(CodeGraceSet, field, "%d s: %s", want, budget)
+		if want > need && !s.GraceFromUser {
+			f = changed(CodeGraceSet, field, "%d s, the %s profile's (the budget needs %s = %d s)", want, s.Profile.Name, budget, need)
+		}
 		if s.GraceFromUser {
 			f = changed(CodeGraceSet, field, "%d s (%s; the budget needs %s = %d s)", want, graceSource(s), budget, need)
 		}
