@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -349,11 +350,83 @@ func (p *patcher) replaceEntry(k, v *yaml.Node, limit int) (end int, ok bool) {
 		return 0, false
 	}
 	p.verify = p.verify || sub.verify
+	if text, ok := spliceLiteral(p.body[start:end], k.Column-1, m.Content[1], v); ok {
+		p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
+		return end, true
+	}
 	key := node.NewStr(k.Value)
 	key.Style = k.Style
 	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{key, v}}, k.Column-1, false)
 	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
 	return end, true
+}
+
+// spliceLiteral rewrites a literal block scalar (`|`) whose value gained or
+// changed some lines by editing only those lines of entry, its text from the
+// key on: the header (chomping, indentation indicator, comment), the
+// indentation and every other line stay as the user wrote them. ok is false
+// when that cannot be done; the entry is then rendered anew.
+func spliceLiteral(entry []byte, column int, old, v *yaml.Node) ([]byte, bool) {
+	if old.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode || old.Style&yaml.LiteralStyle == 0 ||
+		v.Style&yaml.LiteralStyle == 0 || old.Tag != v.Tag || v.Anchor != "" || v.Tag != "!!str" {
+		return nil, false
+	}
+	lines := bytes.SplitAfter(entry, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	content := lines[1:] // the scalar's lines, one per line of its value
+	was, now := strings.Split(old.Value, "\n"), strings.Split(v.Value, "\n")
+	prefix := 0
+	for prefix < len(was) && prefix < len(now) && was[prefix] == now[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(was)-prefix && suffix < len(now)-prefix && was[len(was)-1-suffix] == now[len(now)-1-suffix] {
+		suffix++
+	}
+	replaced := len(was) - prefix - suffix
+	if prefix+replaced > len(content) {
+		return nil, false
+	}
+	// The new lines take the indentation of the scalar's first line.
+	indent := []byte(nil)
+	for _, l := range content {
+		if t := bytes.TrimLeft(l, " "); len(bytes.TrimRight(t, "\r\n")) > 0 {
+			indent = l[:len(l)-len(t)]
+			break
+		}
+	}
+	if indent == nil {
+		return nil, false
+	}
+	eol := "\n"
+	if bytes.HasSuffix(lines[0], []byte("\r\n")) {
+		eol = "\r\n"
+	}
+	var out bytes.Buffer
+	out.Write(lines[0])
+	for _, l := range content[:prefix] {
+		out.Write(l)
+	}
+	for _, l := range now[prefix : len(now)-suffix] {
+		if l != "" {
+			out.Write(indent)
+			out.WriteString(l)
+		}
+		out.WriteString(eol)
+	}
+	for _, l := range content[prefix+replaced:] {
+		out.Write(l)
+	}
+	// The splice must read back as the new value, or it is not used.
+	snippet := append(bytes.Repeat([]byte(" "), column), out.Bytes()...)
+	var check yaml.Node
+	if yaml.Unmarshal(snippet, &check) != nil || len(check.Content) != 1 || len(check.Content[0].Content) != 2 ||
+		check.Content[0].Content[1].Value != v.Value {
+		return nil, false
+	}
+	return out.Bytes(), true
 }
 
 // startsBlockEntry reports whether n begins a block entry: nothing but spaces
