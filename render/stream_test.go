@@ -157,7 +157,13 @@ func TestErrorsNumberedPerInput(t *testing.T) {
 // values whose lines look like something else; no patch is rejected by the
 // verification (each rejection is a patcher bug the re-encoding hides).
 func TestPatchesEdgeCases(t *testing.T) {
-	r, _ := New(Options{Profile: "nginx"})
+	// A rule's grace period is written even where it is the default: the
+	// field goes after the pod spec's last entry, the hard place.
+	grace := 30
+	r, err := New(Options{Config: &Config{Spec: ConfigSpec{Rules: []Rule{{Profile: "nginx", TerminationGracePeriodSeconds: &grace}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, in := range patchEdgeCases {
 		before := patchesRejected.Load()
 		out, _, err := r.RenderStream([]byte(in))

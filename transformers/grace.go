@@ -39,6 +39,12 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 	}
 	final := have
+	if !isSet && !s.GraceFromUser && want <= defaultGraceSeconds && pod.KubernetesDefaults {
+		// The default already covers the budget: writing it changes nothing
+		// but the manifest (a flow-style one would be rewritten for it).
+		out = append(out, note(CodeGraceDefault, field, "not set: Kubernetes' default of %d s covers %s = %d s", defaultGraceSeconds, budget, need))
+		isSet, have, final = true, defaultGraceSeconds, defaultGraceSeconds
+	}
 	if !isSet || have < want {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))

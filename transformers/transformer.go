@@ -55,6 +55,9 @@ type Pod struct {
 	StopSignalField bool
 	// Batch pods (Jobs) run to completion and take no traffic.
 	Batch bool
+	// KubernetesDefaults: an absent field of Spec means Kubernetes' default
+	// (a pod or pod template; an operator's CR section may default otherwise).
+	KubernetesDefaults bool
 }
 
 // Container is one container the profile applies to.
