@@ -200,7 +200,7 @@ func (p *patcher) nextOld(nodes []*yaml.Node, i, step, limit int) int {
 
 func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 	if p.writtenFlow(m) {
-		return !hasNew(m) // no line of a flow collection is a block entry
+		return p.flow(m, limit) // no line of a flow collection is a block entry
 	}
 	var appended []*yaml.Node
 	lastOld, lastLimit, lastEnd := -1, limit, -1
@@ -219,8 +219,11 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 			}
 			lastEnd = end
 		} else if p.writtenFlow(v) && hasNew(v) {
-			// New fields in a flow collection: the entry is written again, in
-			// block style where the new fields go.
+			if p.flow(v, entryLimit) {
+				continue
+			}
+			// New fields in a flow collection that cannot be added in place:
+			// the entry is written again, in block style where they go.
 			blockPathsToNew(v)
 			end, ok := p.replaceEntry(k, v, entryLimit)
 			if !ok {
@@ -255,7 +258,7 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 
 func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	if p.writtenFlow(s) {
-		return !hasNew(s)
+		return p.flow(s, limit)
 	}
 	var appended []*yaml.Node
 	lastOld, lastLimit := -1, limit
@@ -284,6 +287,151 @@ func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
 	p.insert(end, text)
 	return true
+}
+
+// flow adds the new entries of a flow collection, and of the flow
+// collections in it, in flow style before each one's closing bracket:
+// `{name: web, image: nginx}` becomes `{name: web, image: nginx, lifecycle:
+// {...}}` and nothing else moves. It plans no edit and reports false where
+// an entry is new but not at the end, or an old value was replaced.
+func (p *patcher) flow(n *yaml.Node, limit int) bool {
+	if !hasNew(n) {
+		return true
+	}
+	mark, verify := len(p.edits), p.verify
+	if !p.flowEntries(n, limit) {
+		p.edits, p.verify = p.edits[:mark], verify
+		return false
+	}
+	p.verify = true // the lexer found the brackets
+	return true
+}
+
+func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
+	step := 1
+	if n.Kind == yaml.MappingNode {
+		step = 2
+	}
+	var appended []*yaml.Node
+	for i := 0; i+step <= len(n.Content); i += step {
+		if n.Content[i].Line == 0 {
+			appended = append(appended, n.Content[i:i+step]...)
+			continue
+		}
+		last := n.Content[i+step-1]
+		if len(appended) > 0 || last.Line == 0 {
+			return false
+		}
+		if (last.Kind == yaml.MappingNode || last.Kind == yaml.SequenceNode) && hasNew(last) &&
+			(!p.writtenFlow(last) || !p.flowEntries(last, limit)) {
+			return false
+		}
+	}
+	if len(appended) == 0 {
+		return true
+	}
+	at, closing, before, ok := p.flowClose(n, limit)
+	if !ok || before == ':' {
+		// After an empty value (`{a: }`), kustomize's reader takes
+		// `a: , b: 1` for an empty string, not null.
+		return false
+	}
+	text := p.flowFragment(n.Kind, appended)
+	sameLine := bytes.IndexByte(p.body[at:closing], '\n') < 0
+	lineStart := bytes.LastIndexByte(p.body[:at], '\n') + 1
+	indent := p.body[lineStart : lineStart+len(p.body[lineStart:at])-len(bytes.TrimLeft(p.body[lineStart:at], " "))]
+	switch {
+	case before == '{' || before == '[':
+	case sameLine && before == ',':
+		text = append(append([]byte(" "), text...), ',')
+	case sameLine:
+		text = append([]byte(", "), text...)
+	default:
+		// The bracket is on a later line: the entry goes on a line of its
+		// own after the last one's (and after its comment, which stays).
+		if before != ',' {
+			p.edits = append(p.edits, textEdit{start: at, end: at, text: []byte(",")})
+		}
+		line := append(append([]byte{}, indent...), text...)
+		if before == ',' { // trailing commas: the new entry has one too
+			line = append(line, ',')
+		}
+		end := at + bytes.IndexByte(p.body[at:], '\n') + 1
+		p.insert(end, append(line, '\n'))
+		return true
+	}
+	p.edits = append(p.edits, textEdit{start: at, end: at, text: text})
+	return true
+}
+
+// flowClose finds a flow collection's closing bracket (closing) and where
+// its last entry ends (at, just past before, the last byte that is not
+// space or comment: the opening bracket of an empty collection, or a
+// trailing comma).
+func (p *patcher) flowClose(n *yaml.Node, limit int) (at, closing int, before byte, ok bool) {
+	c := p.cursorAt(n, limit)
+	c.skipProperties()
+	depth, prev := 0, byte(' ')
+	for {
+		b, ok := c.next()
+		if !ok {
+			return 0, 0, 0, false
+		}
+		if c.i == 1 {
+			prev = ' ' // a new line
+		}
+		pos := p.lineStarts[c.line-1] + c.i - 1
+		switch {
+		case (b == '"' || b == '\'') && (prev == ' ' || prev == '\t' || prev == '[' || prev == '{' || prev == ',' || prev == ':'):
+			if !c.skipQuoted(b) {
+				return 0, 0, 0, false
+			}
+			at, before = p.lineStarts[c.line-1]+c.i, b
+		case b == '#' && (prev == ' ' || prev == '\t'):
+			c.i = len(c.text) // a comment runs to the line's end
+		case b == '[' || b == '{':
+			depth++
+			at, before = pos+1, b
+		case b == ']' || b == '}':
+			depth--
+			if depth == 0 {
+				return at, pos, before, true
+			}
+			at, before = pos+1, b
+		case b == ' ' || b == '\t' || b == '\r' || b == '\n':
+		default:
+			at, before = pos+1, b
+		}
+		prev = b
+	}
+}
+
+// flowFragment writes new entries of a flow collection on one line, in flow
+// style, without the brackets.
+func (p *patcher) flowFragment(kind yaml.Kind, entries []*yaml.Node) []byte {
+	wrap := &yaml.Node{Kind: kind, Style: yaml.FlowStyle}
+	for _, e := range entries {
+		e = node.Copy(e)
+		flowStyle(e)
+		wrap.Content = append(wrap.Content, e)
+	}
+	if kind == yaml.MappingNode {
+		wrap.Tag = "!!map"
+	} else {
+		wrap.Tag = "!!seq"
+	}
+	text := bytes.TrimRight(p.render(wrap, 0, false), "\n")
+	return text[1 : len(text)-1]
+}
+
+// flowStyle makes every collection in n flow style.
+func flowStyle(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		n.Style |= yaml.FlowStyle
+	}
+	for _, c := range n.Content {
+		flowStyle(c)
+	}
 }
 
 // writtenFlow reports whether a parsed collection is written in flow style:
