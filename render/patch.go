@@ -26,8 +26,11 @@ import (
 // exactly. When it is a block scalar, a quoted scalar or a flow collection
 // over several lines, its end is found by a small YAML lexer, and the patched
 // text must then parse back to the transformed tree (verify). The rule is the
-// same in tests and in production. Where the text cannot be patched (flow
-// style, an empty mapping, a failed check) the document is re-encoded.
+// same in tests and in production. A flow collection gains its new entries
+// in flow style before its closing bracket (flow); a literal block scalar
+// that gained lines gets just those lines (spliceLiteral). Where the text
+// cannot be patched (an empty block mapping, a failed check) the document
+// is re-encoded.
 
 // textEdit replaces body[start:end] with text.
 type textEdit struct {
