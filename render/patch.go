@@ -339,7 +339,9 @@ func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
 		// `a: , b: 1` for an empty string, not null.
 		return false
 	}
-	text := p.flowFragment(n.Kind, appended)
+	// Where the user quotes the keys (JSON written as YAML), so does graceful.
+	quoted := n.Kind == yaml.MappingNode && n.Content[0].Style&yaml.DoubleQuotedStyle != 0
+	text := p.flowFragment(n.Kind, appended, quoted)
 	sameLine := bytes.IndexByte(p.body[at:closing], '\n') < 0
 	lineStart := bytes.LastIndexByte(p.body[:at], '\n') + 1
 	indent := p.body[lineStart : lineStart+len(p.body[lineStart:at])-len(bytes.TrimLeft(p.body[lineStart:at], " "))]
@@ -411,11 +413,11 @@ func (p *patcher) flowClose(n *yaml.Node, limit int) (at, closing int, before by
 
 // flowFragment writes new entries of a flow collection on one line, in flow
 // style, without the brackets.
-func (p *patcher) flowFragment(kind yaml.Kind, entries []*yaml.Node) []byte {
+func (p *patcher) flowFragment(kind yaml.Kind, entries []*yaml.Node, quoted bool) []byte {
 	wrap := &yaml.Node{Kind: kind, Style: yaml.FlowStyle}
 	for _, e := range entries {
 		e = node.Copy(e)
-		flowStyle(e)
+		flowStyle(e, quoted)
 		wrap.Content = append(wrap.Content, e)
 	}
 	if kind == yaml.MappingNode {
@@ -427,13 +429,17 @@ func (p *patcher) flowFragment(kind yaml.Kind, entries []*yaml.Node) []byte {
 	return text[1 : len(text)-1]
 }
 
-// flowStyle makes every collection in n flow style.
-func flowStyle(n *yaml.Node) {
-	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+// flowStyle makes every collection in n flow style, and with quoted every
+// string double-quoted.
+func flowStyle(n *yaml.Node, quoted bool) {
+	switch {
+	case n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode:
 		n.Style |= yaml.FlowStyle
+	case quoted && n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		n.Style = yaml.DoubleQuotedStyle
 	}
 	for _, c := range n.Content {
-		flowStyle(c)
+		flowStyle(c, quoted)
 	}
 }
 
