@@ -322,8 +322,14 @@ func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
 			continue
 		}
 		last := n.Content[i+step-1]
-		if len(appended) > 0 || last.Line == 0 {
+		if len(appended) > 0 {
 			return false
+		}
+		if last.Line == 0 {
+			if step != 2 || !p.flowReplace(n.Content[i], last, limit) {
+				return false
+			}
+			continue
 		}
 		if (last.Kind == yaml.MappingNode || last.Kind == yaml.SequenceNode) && hasNew(last) &&
 			(!p.writtenFlow(last) || !p.flowEntries(last, limit)) {
@@ -366,6 +372,61 @@ func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
 		return true
 	}
 	p.edits = append(p.edits, textEdit{start: at, end: at, text: text})
+	return true
+}
+
+// flowReplace rewrites the value of key k in a flow mapping, where the old
+// value was a scalar on the key's line (`terminationGracePeriodSeconds: 10`)
+// and the new one is a scalar: only the value's text changes.
+func (p *patcher) flowReplace(k, v *yaml.Node, limit int) bool {
+	if v.Kind != yaml.ScalarNode || k.Kind != yaml.ScalarNode || k.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return false
+	}
+	c := p.cursorAt(k, limit)
+	c.skipProperties()
+	line := c.line
+	if k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		q, ok := c.next()
+		if !ok || !c.skipQuoted(q) {
+			return false
+		}
+	} else {
+		c.i += len(k.Value) // a plain key is its value
+	}
+	for c.i < len(c.text) && c.text[c.i] == ' ' {
+		c.i++
+	}
+	if c.line != line || c.i >= len(c.text) || c.text[c.i] != ':' {
+		return false
+	}
+	c.i++
+	for c.i < len(c.text) && c.text[c.i] == ' ' {
+		c.i++
+	}
+	start := p.lineStarts[c.line-1] + c.i
+	if c.i >= len(c.text) {
+		return false
+	}
+	switch b := c.text[c.i]; b {
+	case '"', '\'':
+		c.i++
+		if !c.skipQuoted(b) || c.line != line {
+			return false
+		}
+	case '{', '[', '&', '*', '!', '|', '>', ',', '}', ']', '#', '\r', '\n':
+		return false // not a plain scalar of its own
+	default:
+		for c.i < len(c.text) && !bytes.ContainsAny(c.text[c.i:c.i+1], ",}]\r\n") &&
+			!(c.text[c.i] == '#' && c.text[c.i-1] == ' ') {
+			c.i++
+		}
+		if c.i >= len(c.text) || c.text[c.i] == '\r' || c.text[c.i] == '\n' {
+			return false // it may go on on the next line
+		}
+	}
+	end := p.lineStarts[c.line-1] + len(bytes.TrimRight(c.text[:c.i], " "))
+	text := p.flowFragment(yaml.SequenceNode, []*yaml.Node{v}, false)
+	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
 	return true
 }
 
