@@ -349,8 +349,8 @@ func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
 	quoted := n.Kind == yaml.MappingNode && n.Content[0].Style&yaml.DoubleQuotedStyle != 0
 	text := p.flowFragment(n.Kind, appended, quoted)
 	sameLine := bytes.IndexByte(p.body[at:closing], '\n') < 0
-	lineStart := bytes.LastIndexByte(p.body[:at], '\n') + 1
-	indent := p.body[lineStart : lineStart+len(p.body[lineStart:at])-len(bytes.TrimLeft(p.body[lineStart:at], " "))]
+	// A line of its own starts where the collection's first entry does.
+	indent := bytes.Repeat([]byte(" "), n.Content[0].Column-1)
 	switch {
 	case before == '{' || before == '[':
 	case sameLine && before == ',':
