@@ -350,7 +350,7 @@ func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
 	text := p.flowFragment(n.Kind, appended, quoted)
 	sameLine := bytes.IndexByte(p.body[at:closing], '\n') < 0
 	// A line of its own starts where the collection's first entry does.
-	indent := bytes.Repeat([]byte(" "), n.Content[0].Column-1)
+	indent := bytes.Repeat([]byte(" "), max(n.Content[0].Column-1, 0))
 	switch {
 	case before == '{' || before == '[':
 	case sameLine && before == ',':
