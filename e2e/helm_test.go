@@ -69,7 +69,7 @@ func TestHelm4Plugin(t *testing.T) {
 		t.Fatalf("plugin not registered:\n%s", list)
 	}
 	args := []string{"template", "shop", chart, "--post-renderer", "graceful", "--post-renderer-args", "--profile=nginx"}
-	if !strings.Contains(tail(out, "# Source: web/templates/tests/test-connection.yaml"), "terminationGracePeriodSeconds") {
+	if !strings.Contains(tail(out, "# Source: web/templates/tests/test-connection.yaml"), "preStop") {
 		t.Error("Helm 4 did not post-render the hook")
 	}
 

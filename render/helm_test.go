@@ -55,7 +55,6 @@ func TestHelmSDKInstall(t *testing.T) {
 	for _, want := range []string{
 		"# Source: web/templates/deployment.yaml",
 		"sleep:\n                seconds: 5", // nginx:1.27.3 stops with SIGQUIT by itself
-		"terminationGracePeriodSeconds: 30",
 		`service.beta.kubernetes.io/aws-load-balancer-connection-draining-timeout: "30"`,
 	} {
 		if !strings.Contains(out, want) {

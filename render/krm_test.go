@@ -90,7 +90,7 @@ func TestFunction(t *testing.T) {
 		t.Fatalf("%d items", len(items))
 	}
 	deploy, _ := items[0].String()
-	for _, want := range []string{"seconds: 5", "terminationGracePeriodSeconds: 30",
+	for _, want := range []string{"seconds: 5",
 		"kustomize.config.k8s.io/id", "internal.config.kubernetes.io/path: 'deployment.yaml'"} {
 		if !strings.Contains(deploy, want) {
 			t.Errorf("item lacks %q:\n%s", want, deploy)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -25,8 +26,11 @@ import (
 // exactly. When it is a block scalar, a quoted scalar or a flow collection
 // over several lines, its end is found by a small YAML lexer, and the patched
 // text must then parse back to the transformed tree (verify). The rule is the
-// same in tests and in production. Where the text cannot be patched (flow
-// style, an empty mapping, a failed check) the document is re-encoded.
+// same in tests and in production. A flow collection gains its new entries
+// in flow style before its closing bracket (flow); a literal block scalar
+// that gained lines gets just those lines (spliceLiteral). Where the text
+// cannot be patched (an empty block mapping, a failed check) the document
+// is re-encoded.
 
 // textEdit replaces body[start:end] with text.
 type textEdit struct {
@@ -199,7 +203,7 @@ func (p *patcher) nextOld(nodes []*yaml.Node, i, step, limit int) int {
 
 func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 	if p.writtenFlow(m) {
-		return !hasNew(m) // no line of a flow collection is a block entry
+		return p.flow(m, limit) // no line of a flow collection is a block entry
 	}
 	var appended []*yaml.Node
 	lastOld, lastLimit, lastEnd := -1, limit, -1
@@ -218,8 +222,11 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 			}
 			lastEnd = end
 		} else if p.writtenFlow(v) && hasNew(v) {
-			// New fields in a flow collection: the entry is written again, in
-			// block style where the new fields go.
+			if p.flow(v, entryLimit) {
+				continue
+			}
+			// New fields in a flow collection that cannot be added in place:
+			// the entry is written again, in block style where they go.
 			blockPathsToNew(v)
 			end, ok := p.replaceEntry(k, v, entryLimit)
 			if !ok {
@@ -254,7 +261,7 @@ func (p *patcher) mapping(m *yaml.Node, limit int) bool {
 
 func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	if p.writtenFlow(s) {
-		return !hasNew(s)
+		return p.flow(s, limit)
 	}
 	var appended []*yaml.Node
 	lastOld, lastLimit := -1, limit
@@ -283,6 +290,218 @@ func (p *patcher) sequence(s *yaml.Node, limit int) bool {
 	text := p.render(&yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: appended}, dash-1, true)
 	p.insert(end, text)
 	return true
+}
+
+// flow adds the new entries of a flow collection, and of the flow
+// collections in it, in flow style before each one's closing bracket:
+// `{name: web, image: nginx}` becomes `{name: web, image: nginx, lifecycle:
+// {...}}` and nothing else moves. It plans no edit and reports false where
+// an entry is new but not at the end, or an old value was replaced.
+func (p *patcher) flow(n *yaml.Node, limit int) bool {
+	if !hasNew(n) {
+		return true
+	}
+	mark, verify := len(p.edits), p.verify
+	if !p.flowEntries(n, limit) {
+		p.edits, p.verify = p.edits[:mark], verify
+		return false
+	}
+	p.verify = true // the lexer found the brackets
+	return true
+}
+
+func (p *patcher) flowEntries(n *yaml.Node, limit int) bool {
+	step := 1
+	if n.Kind == yaml.MappingNode {
+		step = 2
+	}
+	var appended []*yaml.Node
+	for i := 0; i+step <= len(n.Content); i += step {
+		if n.Content[i].Line == 0 {
+			appended = append(appended, n.Content[i:i+step]...)
+			continue
+		}
+		last := n.Content[i+step-1]
+		if len(appended) > 0 {
+			return false
+		}
+		if last.Line == 0 {
+			if step != 2 || !p.flowReplace(n.Content[i], last, limit) {
+				return false
+			}
+			continue
+		}
+		if (last.Kind == yaml.MappingNode || last.Kind == yaml.SequenceNode) && hasNew(last) &&
+			(!p.writtenFlow(last) || !p.flowEntries(last, limit)) {
+			return false
+		}
+	}
+	if len(appended) == 0 {
+		return true
+	}
+	at, closing, before, ok := p.flowClose(n, limit)
+	if !ok || before == ':' {
+		// After an empty value (`{a: }`), kustomize's reader takes
+		// `a: , b: 1` for an empty string, not null.
+		return false
+	}
+	// Where the user quotes the keys (JSON written as YAML), so does graceful.
+	quoted := n.Kind == yaml.MappingNode && n.Content[0].Style&yaml.DoubleQuotedStyle != 0
+	text := p.flowFragment(n.Kind, appended, quoted)
+	sameLine := bytes.IndexByte(p.body[at:closing], '\n') < 0
+	// A line of its own starts where the collection's first entry does.
+	indent := bytes.Repeat([]byte(" "), max(n.Content[0].Column-1, 0))
+	switch {
+	case before == '{' || before == '[':
+	case sameLine && before == ',':
+		text = append(append([]byte(" "), text...), ',')
+	case sameLine:
+		text = append([]byte(", "), text...)
+	default:
+		// The bracket is on a later line: the entry goes on a line of its
+		// own after the last one's (and after its comment, which stays).
+		if before != ',' {
+			p.edits = append(p.edits, textEdit{start: at, end: at, text: []byte(",")})
+		}
+		line := append(append([]byte{}, indent...), text...)
+		if before == ',' { // trailing commas: the new entry has one too
+			line = append(line, ',')
+		}
+		end := at + bytes.IndexByte(p.body[at:], '\n') + 1
+		p.insert(end, append(line, '\n'))
+		return true
+	}
+	p.edits = append(p.edits, textEdit{start: at, end: at, text: text})
+	return true
+}
+
+// flowReplace rewrites the value of key k in a flow mapping, where the old
+// value was a scalar on the key's line (`terminationGracePeriodSeconds: 10`)
+// and the new one is a scalar: only the value's text changes.
+func (p *patcher) flowReplace(k, v *yaml.Node, limit int) bool {
+	if v.Kind != yaml.ScalarNode || k.Kind != yaml.ScalarNode || k.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		return false
+	}
+	c := p.cursorAt(k, limit)
+	c.skipProperties()
+	line := c.line
+	if k.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		q, ok := c.next()
+		if !ok || !c.skipQuoted(q) {
+			return false
+		}
+	} else {
+		c.i += len(k.Value) // a plain key is its value
+	}
+	for c.i < len(c.text) && c.text[c.i] == ' ' {
+		c.i++
+	}
+	if c.line != line || c.i >= len(c.text) || c.text[c.i] != ':' {
+		return false
+	}
+	c.i++
+	for c.i < len(c.text) && c.text[c.i] == ' ' {
+		c.i++
+	}
+	start := p.lineStarts[c.line-1] + c.i
+	if c.i >= len(c.text) {
+		return false
+	}
+	switch b := c.text[c.i]; b {
+	case '"', '\'':
+		c.i++
+		if !c.skipQuoted(b) || c.line != line {
+			return false
+		}
+	case '{', '[', '&', '*', '!', '|', '>', ',', '}', ']', '#', '\r', '\n':
+		return false // not a plain scalar of its own
+	default:
+		for c.i < len(c.text) && !bytes.ContainsAny(c.text[c.i:c.i+1], ",}]\r\n") &&
+			!(c.text[c.i] == '#' && c.text[c.i-1] == ' ') {
+			c.i++
+		}
+		if c.i >= len(c.text) || c.text[c.i] == '\r' || c.text[c.i] == '\n' {
+			return false // it may go on on the next line
+		}
+	}
+	end := p.lineStarts[c.line-1] + len(bytes.TrimRight(c.text[:c.i], " "))
+	text := p.flowFragment(yaml.SequenceNode, []*yaml.Node{v}, false)
+	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
+	return true
+}
+
+// flowClose finds a flow collection's closing bracket (closing) and where
+// its last entry ends (at, just past before, the last byte that is not
+// space or comment: the opening bracket of an empty collection, or a
+// trailing comma).
+func (p *patcher) flowClose(n *yaml.Node, limit int) (at, closing int, before byte, ok bool) {
+	c := p.cursorAt(n, limit)
+	c.skipProperties()
+	depth, prev := 0, byte(' ')
+	for {
+		b, ok := c.next()
+		if !ok {
+			return 0, 0, 0, false
+		}
+		if c.i == 1 {
+			prev = ' ' // a new line
+		}
+		pos := p.lineStarts[c.line-1] + c.i - 1
+		switch {
+		case (b == '"' || b == '\'') && (prev == ' ' || prev == '\t' || prev == '[' || prev == '{' || prev == ',' || prev == ':'):
+			if !c.skipQuoted(b) {
+				return 0, 0, 0, false
+			}
+			at, before = p.lineStarts[c.line-1]+c.i, b
+		case b == '#' && (prev == ' ' || prev == '\t'):
+			c.i = len(c.text) // a comment runs to the line's end
+		case b == '[' || b == '{':
+			depth++
+			at, before = pos+1, b
+		case b == ']' || b == '}':
+			depth--
+			if depth == 0 {
+				return at, pos, before, true
+			}
+			at, before = pos+1, b
+		case b == ' ' || b == '\t' || b == '\r' || b == '\n':
+		default:
+			at, before = pos+1, b
+		}
+		prev = b
+	}
+}
+
+// flowFragment writes new entries of a flow collection on one line, in flow
+// style, without the brackets.
+func (p *patcher) flowFragment(kind yaml.Kind, entries []*yaml.Node, quoted bool) []byte {
+	wrap := &yaml.Node{Kind: kind, Style: yaml.FlowStyle}
+	for _, e := range entries {
+		e = node.Copy(e)
+		flowStyle(e, quoted)
+		wrap.Content = append(wrap.Content, e)
+	}
+	if kind == yaml.MappingNode {
+		wrap.Tag = "!!map"
+	} else {
+		wrap.Tag = "!!seq"
+	}
+	text := bytes.TrimRight(p.render(wrap, 0, false), "\n")
+	return text[1 : len(text)-1]
+}
+
+// flowStyle makes every collection in n flow style, and with quoted every
+// string double-quoted.
+func flowStyle(n *yaml.Node, quoted bool) {
+	switch {
+	case n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode:
+		n.Style |= yaml.FlowStyle
+	case quoted && n.Kind == yaml.ScalarNode && n.Tag == "!!str":
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	for _, c := range n.Content {
+		flowStyle(c, quoted)
+	}
 }
 
 // writtenFlow reports whether a parsed collection is written in flow style:
@@ -349,11 +568,83 @@ func (p *patcher) replaceEntry(k, v *yaml.Node, limit int) (end int, ok bool) {
 		return 0, false
 	}
 	p.verify = p.verify || sub.verify
+	if text, ok := spliceLiteral(p.body[start:end], k.Column-1, m.Content[1], v); ok {
+		p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
+		return end, true
+	}
 	key := node.NewStr(k.Value)
 	key.Style = k.Style
 	text := p.render(&yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{key, v}}, k.Column-1, false)
 	p.edits = append(p.edits, textEdit{start: start, end: end, text: text})
 	return end, true
+}
+
+// spliceLiteral rewrites a literal block scalar (`|`) whose value gained or
+// changed some lines by editing only those lines of entry, its text from the
+// key on: the header (chomping, indentation indicator, comment), the
+// indentation and every other line stay as the user wrote them. ok is false
+// when that cannot be done; the entry is then rendered anew.
+func spliceLiteral(entry []byte, column int, old, v *yaml.Node) ([]byte, bool) {
+	if old.Kind != yaml.ScalarNode || v.Kind != yaml.ScalarNode || old.Style&yaml.LiteralStyle == 0 ||
+		v.Style&yaml.LiteralStyle == 0 || old.Tag != v.Tag || v.Anchor != "" || v.Tag != "!!str" {
+		return nil, false
+	}
+	lines := bytes.SplitAfter(entry, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	content := lines[1:] // the scalar's lines, one per line of its value
+	was, now := strings.Split(old.Value, "\n"), strings.Split(v.Value, "\n")
+	prefix := 0
+	for prefix < len(was) && prefix < len(now) && was[prefix] == now[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(was)-prefix && suffix < len(now)-prefix && was[len(was)-1-suffix] == now[len(now)-1-suffix] {
+		suffix++
+	}
+	replaced := len(was) - prefix - suffix
+	if prefix+replaced > len(content) {
+		return nil, false
+	}
+	// The new lines take the indentation of the scalar's first line.
+	indent := []byte(nil)
+	for _, l := range content {
+		if t := bytes.TrimLeft(l, " "); len(bytes.TrimRight(t, "\r\n")) > 0 {
+			indent = l[:len(l)-len(t)]
+			break
+		}
+	}
+	if indent == nil {
+		return nil, false
+	}
+	eol := "\n"
+	if bytes.HasSuffix(lines[0], []byte("\r\n")) {
+		eol = "\r\n"
+	}
+	var out bytes.Buffer
+	out.Write(lines[0])
+	for _, l := range content[:prefix] {
+		out.Write(l)
+	}
+	for _, l := range now[prefix : len(now)-suffix] {
+		if l != "" {
+			out.Write(indent)
+			out.WriteString(l)
+		}
+		out.WriteString(eol)
+	}
+	for _, l := range content[prefix+replaced:] {
+		out.Write(l)
+	}
+	// The splice must read back as the new value, or it is not used.
+	snippet := append(bytes.Repeat([]byte(" "), column), out.Bytes()...)
+	var check yaml.Node
+	if yaml.Unmarshal(snippet, &check) != nil || len(check.Content) != 1 || len(check.Content[0].Content) != 2 ||
+		check.Content[0].Content[1].Value != v.Value {
+		return nil, false
+	}
+	return out.Bytes(), true
 }
 
 // startsBlockEntry reports whether n begins a block entry: nothing but spaces

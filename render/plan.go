@@ -63,7 +63,7 @@ type planWork struct {
 type Setting struct {
 	Seconds int
 	// Source is SourceProfile, a rule ("rule 2"), SourceBudget,
-	// SourceContainer, SourceManifest or SourceGracePeriod.
+	// SourceContainer, SourceManifest, SourceGracePeriod or SourceKeptHook.
 	Source string
 }
 
@@ -80,6 +80,9 @@ const (
 	SourceManifest = "manifest"
 	// SourceGracePeriod: the pod's grace period.
 	SourceGracePeriod = "grace period"
+	// SourceKeptHook: the container's own preStop hook, kept in place of
+	// graceful's (the Settings' PreStopSource names it).
+	SourceKeptHook = "kept hook"
 )
 
 // How a Plan's stop signal reaches the application.
@@ -146,7 +149,7 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 	plan.resolve(s, sel)
 	pod := &plan.work.pod
 	*pod = transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
-		StopSignalField: w.section == nil, Batch: w.batch}
+		StopSignalField: w.section == nil, KubernetesDefaults: w.section == nil, Batch: w.batch}
 	plan.StopSignal, plan.StopSignalBy = p.StopSignal, SignalByKubelet
 	switch {
 	case s.UsesStopSignalField(pod):
@@ -253,6 +256,10 @@ func graceWanted(s *transformers.Settings, source string) Setting {
 // balancer drain that follows from it.
 func (plan *Plan) settle() {
 	s := &plan.work.settings
+	if s.PreStopSource != "" {
+		plan.PreStopDelay = Setting{s.PreStopDelaySeconds, SourceKeptHook}
+		plan.Grace = graceWanted(s, plan.Grace.Source)
+	}
 	if s.DrainSeconds != plan.Drain.Seconds {
 		plan.Drain = Setting{s.DrainSeconds, SourceContainer}
 		plan.Grace = graceWanted(s, plan.Grace.Source)

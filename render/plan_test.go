@@ -72,6 +72,15 @@ spec:
   template:
     spec:
       containers: [{name: app, image: app:1}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: kept-hook
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: app:1, lifecycle: {preStop: {exec: {command: [sleep, "20"]}}}}]
 `
 	seven, sixty := 7, 60
 	r, err := New(Options{Profile: "generic-http", StopSignalField: true, KubeVersion: "1.34", Config: &Config{Spec: ConfigSpec{Rules: []Rule{{
@@ -119,6 +128,10 @@ spec:
 			StopSignal: "SIGQUIT", StopSignalBy: SignalByHook, LoadBalancerDrain: Setting{60, SourceGracePeriod},
 			Containers: container("tidb", "spec.tidb", "pingcap/tidb", reasonSection)},
 		"opted-out": {Source: "annotation graceful.dev/profile", OptedOut: true},
+		"kept-hook": {Profile: "generic-http", Source: "--profile",
+			PreStopDelay: Setting{20, SourceKeptHook}, Drain: Setting{25, SourceProfile}, Grace: Setting{45, SourceBudget},
+			StopSignal: "SIGTERM", StopSignalBy: SignalByKubelet, LoadBalancerDrain: Setting{45, SourceGracePeriod},
+			Containers: container("app", "spec.template.spec.containers[name=app]", "app:1", reasonFirst)},
 	}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Plan{})); diff != "" {
 		t.Errorf("plans (-want +got):\n%s", diff)

@@ -157,7 +157,13 @@ func TestErrorsNumberedPerInput(t *testing.T) {
 // values whose lines look like something else; no patch is rejected by the
 // verification (each rejection is a patcher bug the re-encoding hides).
 func TestPatchesEdgeCases(t *testing.T) {
-	r, _ := New(Options{Profile: "nginx"})
+	// A rule's grace period is written even where it is the default: the
+	// field goes after the pod spec's last entry, the hard place.
+	grace := 30
+	r, err := New(Options{Config: &Config{Spec: ConfigSpec{Rules: []Rule{{Profile: "nginx", TerminationGracePeriodSeconds: &grace}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, in := range patchEdgeCases {
 		before := patchesRejected.Load()
 		out, _, err := r.RenderStream([]byte(in))
@@ -180,13 +186,16 @@ func TestPatchesEdgeCases(t *testing.T) {
 // patchEdgeCases are values whose lines look like something else, at the
 // places graceful inserts; the fuzz targets start from them too.
 var patchEdgeCases = map[string]string{
-	"explicit indentation":     "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args:\n    - |2\n         indented more\n       # still the script\n",
-	"explicit, key":            "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |1\n        x\n      # y\n",
-	"folded, blank lines":      "kind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    command: >-\n      folded\n\n\n    # a real comment\n",
-	"flow with quotes":         "kind: Pod\nmetadata: {name: c}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args: [\"a # b\", # c\n      'it''s\n    # not a comment', \"d\"]\n  hostname: plain\n    continued\n",
-	"no final newline":         "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
-	"value on next line":       "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
-	"tagged int":               "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
-	"lone CR in a comment":     "kind: ConfigMap\ndata:\n  k: v # x\r  j: w\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web # y\r    ports: []\n    image: nginx\n  hostname: h\n",
-	"non-ASCII before a value": "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    x-é: \"a\n      # b\"\n",
+	"explicit indentation":              "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args:\n    - |2\n         indented more\n       # still the script\n",
+	"explicit, key":                     "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |1\n        x\n      # y\n",
+	"folded, blank lines":               "kind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    command: >-\n      folded\n\n\n    # a real comment\n",
+	"flow with quotes":                  "kind: Pod\nmetadata: {name: c}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    args: [\"a # b\", # c\n      'it''s\n    # not a comment', \"d\"]\n  hostname: plain\n    continued\n",
+	"no final newline":                  "kind: Pod\nmetadata: {name: e}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    workingDir: |\n      x",
+	"value on next line":                "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds:\n    10\n  containers:\n  - name: web\n    image: nginx\n",
+	"tagged int":                        "kind: Pod\nmetadata: {name: a}\nspec:\n  terminationGracePeriodSeconds: !!int \"10\" # why\n  containers:\n  - name: web\n    image: nginx\n",
+	"lone CR in a comment":              "kind: ConfigMap\ndata:\n  k: v # x\r  j: w\n---\nkind: Pod\nmetadata: {name: b}\nspec:\n  containers:\n  - name: web # y\r    ports: []\n    image: nginx\n  hostname: h\n",
+	"flow, comment before the bracket":  "kind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: web, image: nginx}],  # c }\n  }\n",
+	"flow, trailing commas":             "{\n  kind: Pod,\n  metadata: {name: a},\n  spec: {\n    containers: [{name: web, image: nginx,},],\n  },\n}\n",
+	"flow, quoted scalar with brackets": "kind: Pod\nmetadata: {name: a}\nspec: {hostname: \"x}]#\", containers: [{name: web, image: 'nginx', args: [\"a, b}\", 'c]''d']}]}\n",
+	"non-ASCII before a value":          "kind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: web\n    image: nginx\n    x-é: \"a\n      # b\"\n",
 }

@@ -51,6 +51,7 @@ const (
 	CodeUserDrain           = "GS124"
 	CodeUnreadableDrain     = "GS125"
 	CodeNoReadinessProbe    = "GS126"
+	CodeGraceDefault        = "GS127"
 
 	CodeLBDrainSet        = "GS150"
 	CodeLBUnsupported     = "GS151"
@@ -120,6 +121,7 @@ var Codes = []CodeInfo{
 	{CodeUserDrain, "user's drain time used", "the container sets its own drain time; the grace period is budgeted around it"},
 	{CodeUnreadableDrain, "user's drain time unreadable", "graceful cannot read the drain time the user set; the profile's is budgeted"},
 	{CodeNoReadinessProbe, "no readiness probe", "new pods get traffic before they are ready"},
+	{CodeGraceDefault, "default grace period covers", "the pod sets no grace period and Kubernetes' default (30 s) covers the budget, so none is written"},
 
 	{CodeLBDrainSet, "load balancer drain set", "the cloud's drain annotations keep deregistered pods' connections open to the end"},
 	{CodeLBUnsupported, "provider has no drain annotation", "the provider drains by other means, which graceful does not write"},

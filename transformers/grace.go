@@ -19,6 +19,9 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	headroom := s.Profile.HeadroomSeconds
 	need := s.PreStopDelaySeconds + s.DrainSeconds + headroom
 	budget := fmt.Sprintf("preStop %d s + drain %d s", s.PreStopDelaySeconds, s.DrainSeconds)
+	if s.PreStopSource != "" {
+		budget = fmt.Sprintf("preStop %d s (%s) + drain %d s", s.PreStopDelaySeconds, s.PreStopSource, s.DrainSeconds)
+	}
 	if headroom > 0 {
 		budget += fmt.Sprintf(" + headroom %d s", headroom)
 	}
@@ -36,10 +39,19 @@ func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 	}
 	final := have
+	if !isSet && !s.GraceFromUser && want <= defaultGraceSeconds && pod.KubernetesDefaults {
+		// The default already covers the budget: writing it changes nothing
+		// but the manifest (a flow-style one would be rewritten for it).
+		out = append(out, note(CodeGraceDefault, field, "not set: Kubernetes' default of %d s covers %s = %d s", defaultGraceSeconds, budget, need))
+		isSet, have, final = true, defaultGraceSeconds, defaultGraceSeconds
+	}
 	if !isSet || have < want {
 		final = want
 		node.Set(pod.Spec, "terminationGracePeriodSeconds", node.NewInt(want))
 		f := changed(CodeGraceSet, field, "%d s: %s", want, budget)
+		if want > need && !s.GraceFromUser {
+			f = changed(CodeGraceSet, field, "%d s, the %s profile's (the budget needs %s = %d s)", want, s.Profile.Name, budget, need)
+		}
 		if s.GraceFromUser {
 			f = changed(CodeGraceSet, field, "%d s (%s; the budget needs %s = %d s)", want, graceSource(s), budget, need)
 		}

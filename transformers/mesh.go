@@ -62,14 +62,23 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 	}
 	want := fmt.Sprintf("%ds", need)
-	config := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	if existing, ok := annotations[istioProxyConfig]; ok && strings.TrimSpace(existing) != "" {
+	text := istioDrainDurationKey + ": " + want
+	annotationsNode, ok := node.EnsureMap(pod.Template, "metadata")
+	if ok {
+		annotationsNode, ok = node.EnsureMap(annotationsNode, "annotations")
+	}
+	if !ok {
+		return nil, fieldError(strings.TrimPrefix(pod.TemplatePath+".metadata.annotations", "."), "expected a mapping")
+	}
+	value := node.NewStr(text)
+	existing, merged := annotations[istioProxyConfig], false
+	if strings.TrimSpace(existing) != "" {
 		var doc yaml.Node
 		if err := yaml.Unmarshal([]byte(existing), &doc); err != nil || len(doc.Content) != 1 || !node.IsMap(doc.Content[0]) {
 			return []Finding{warning(CodeMeshUnreadable, field, "cannot read the existing %s as a YAML mapping, so left it alone: the Istio sidecar leaves after its terminationDrainDuration (default 5 s) while the application needs %d s (delay %d s + drain %d s); add %s: %s to it",
 				istioProxyConfig, need, s.PreStopDelaySeconds, s.DrainSeconds, istioDrainDurationKey, want)}, nil
 		}
-		config = doc.Content[0]
+		config := doc.Content[0]
 		if v := node.Get(config, istioDrainDurationKey); v != nil {
 			d, err := time.ParseDuration(node.Str(v))
 			if err != nil || d < time.Duration(need)*time.Second {
@@ -81,26 +90,21 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		if v := node.Lookup(config, "proxyMetadata", istioExitOnZero); v != nil {
 			return nil, nil
 		}
+		if text, ok = addDrainDuration(existing, config, want); !ok {
+			return []Finding{warning(CodeMeshUnreadable, field, "cannot add %s to the existing %s without rewriting it, so left it alone: the Istio sidecar leaves after its terminationDrainDuration (default 5 s) while the application needs %d s (delay %d s + drain %d s); add %s: %s to it",
+				istioDrainDurationKey, istioProxyConfig, need, s.PreStopDelaySeconds, s.DrainSeconds, istioDrainDurationKey, want)}, nil
+		}
+		// The user's value keeps its style: only the added line is new.
+		value = node.NewStr(text)
+		if old := node.Get(annotationsNode, istioProxyConfig); old != nil && old.Kind == yaml.ScalarNode {
+			value.Style = old.Style
+		}
+		if strings.Contains(text, "\n") && value.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+			value.Style = yaml.LiteralStyle // a one-line value that became two
+		}
+		merged = true
 	}
-	key, value := node.NewStr(istioDrainDurationKey), node.NewStr(want)
-	merged := len(config.Content) > 0
-	if config.Style&yaml.FlowStyle != 0 { // the user wrote JSON: it stays JSON
-		key.Style, value.Style = yaml.DoubleQuotedStyle, yaml.DoubleQuotedStyle
-	}
-	config.Content = append(config.Content, key, value)
-	out, err := yaml.Marshal(config)
-	if err != nil {
-		return nil, err
-	}
-	text := strings.TrimSuffix(string(out), "\n")
-	annotationsNode, ok := node.EnsureMap(pod.Template, "metadata")
-	if ok {
-		annotationsNode, ok = node.EnsureMap(annotationsNode, "annotations")
-	}
-	if !ok {
-		return nil, fieldError(strings.TrimPrefix(pod.TemplatePath+".metadata.annotations", "."), "expected a mapping")
-	}
-	node.Set(annotationsNode, istioProxyConfig, node.NewStr(text))
+	node.Set(annotationsNode, istioProxyConfig, value)
 	how := "terminationDrainDuration " + want
 	if merged {
 		how += ", added to the existing value"
@@ -110,6 +114,62 @@ func (Mesh) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		how, s.PreStopDelaySeconds, s.DrainSeconds)
 	f.Proposed = text
 	return []Finding{f}, nil
+}
+
+// addDrainDuration adds terminationDrainDuration to the user's proxy config
+// as text: every other byte stays as the user wrote it. A JSON-like flow
+// mapping gains an entry before its closing brace (on a line of its own when
+// the brace is on one); a block mapping a line after its last one, at its
+// keys' indentation. ok is false when the result does not read back as the
+// user's mapping plus that one entry.
+func addDrainDuration(existing string, config *yaml.Node, want string) (string, bool) {
+	var text string
+	if config.Style&yaml.FlowStyle != 0 {
+		brace := strings.LastIndex(existing, "}")
+		if brace < 0 {
+			return "", false
+		}
+		entry := istioDrainDurationKey + ": " + want
+		if len(config.Content) > 0 && config.Content[0].Style&yaml.DoubleQuotedStyle != 0 {
+			entry = fmt.Sprintf("%q: %q", istioDrainDurationKey, want) // the user wrote JSON: it stays JSON
+		}
+		last := len(strings.TrimRight(existing[:brace], " \t\r\n"))
+		switch {
+		case len(config.Content) == 0:
+			text = existing[:last] + entry + existing[last:]
+		case strings.Contains(existing[last:brace], "\n"):
+			lineStart := strings.LastIndex(existing[:last], "\n") + 1
+			indent := existing[lineStart : lineStart+len(existing[lineStart:last])-len(strings.TrimLeft(existing[lineStart:last], " \t"))]
+			text = existing[:last] + ",\n" + indent + entry + existing[last:]
+		default:
+			text = existing[:last] + ", " + entry + existing[last:]
+		}
+	} else {
+		lines := strings.Split(existing, "\n")
+		end := len(lines) - 1
+		for end > 0 && strings.TrimSpace(lines[end]) == "" {
+			end--
+		}
+		indent := strings.Repeat(" ", max(config.Content[0].Column-1, 0))
+		added := indent + istioDrainDurationKey + ": " + want
+		lines = append(lines[:end+1], append([]string{added}, lines[end+1:]...)...)
+		text = strings.Join(lines, "\n")
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal([]byte(text), &doc) != nil || len(doc.Content) != 1 {
+		return "", false
+	}
+	got := doc.Content[0]
+	if got.Kind != yaml.MappingNode || len(got.Content) != len(config.Content)+2 {
+		return "", false
+	}
+	for i, n := range config.Content {
+		if !node.Equal(got.Content[i], n) {
+			return "", false
+		}
+	}
+	k, v := got.Content[len(got.Content)-2], got.Content[len(got.Content)-1]
+	return text, k.Value == istioDrainDurationKey && v.Value == want
 }
 
 // namedContainer finds a container by name in a containers sequence.

@@ -25,6 +25,14 @@ const waitForExit = "while kill -0 1 2>/dev/null; do sleep 1; done"
 
 func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	var out []Finding
+	// The grace period and the sidecar must cover the hooks the pod will
+	// run: a kept hook's own delay where it can be read, not the profile's.
+	planned, delay, sources := s.PreStopDelaySeconds, 0, []string(nil)
+	defer func() {
+		if sources != nil {
+			s.PreStopDelaySeconds, s.PreStopSource = delay, strings.Join(sources, ", ")
+		}
+	}()
 	for _, c := range pod.Containers {
 		if !signalsPID1(pod, s) {
 			// The kubelet's own stop signal must reach the application; a
@@ -35,6 +43,10 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 		want, summary, notes := preStopHook(pod, c, s)
 		if want == nil {
+			if !node.IsNull(node.Lookup(c.Node, "lifecycle", "preStop")) {
+				kept, source, _ := keptDelay(c, s.Profile.Name, planned)
+				delay, sources = max(delay, kept), append(sources, source)
+			}
 			continue
 		}
 		field := c.Path + ".lifecycle.preStop"
@@ -45,11 +57,15 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		have := node.Get(lifecycle, "preStop")
 		switch {
 		case node.Equal(have, want):
+			delay = max(delay, planned)
 			continue
 		case !node.IsNull(have) && !s.ReplacePreStop:
-			out = append(out, warning(CodePreStopKept, field, "kept the existing preStop hook of container %q; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, summary))
+			kept, source, timing := keptDelay(c, s.Profile.Name, planned)
+			delay, sources = max(delay, kept), append(sources, source)
+			out = append(out, warning(CodePreStopKept, field, "kept the existing preStop hook of container %q%s; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, timing, summary))
 			continue
 		}
+		delay = max(delay, planned)
 		node.Set(lifecycle, "preStop", want)
 		f := changed(CodePreStopSet, field, "%s", summary)
 		f.Proposed = summary
@@ -67,6 +83,33 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 	}
 	return out, nil
+}
+
+// keptDelay is how long a container's own preStop hook waits before the
+// stop signal, with where that number comes from and what the summary says
+// about it. A hook graceful cannot time is taken to wait the planned delay
+// (or its readable part, when longer): the grace period is never lowered,
+// so that errs on the longer side.
+func keptDelay(c Container, profile string, planned int) (seconds int, source, timing string) {
+	h := ReadPreStop(c.Node)
+	what := fmt.Sprintf("container %q's own hook", c.Name)
+	if !h.DelayExact {
+		seconds = max(h.DelaySeconds, planned)
+		return seconds, what + ", untimed",
+			fmt.Sprintf(" (%s: graceful cannot tell how long it waits, so the grace period counts it as %d s; raise terminationGracePeriodSeconds if it takes longer)", h.Text, seconds)
+	}
+	seconds = h.DelaySeconds
+	timing = fmt.Sprintf(" (%s: waits %d s", h.Text, seconds)
+	switch {
+	case h.Kind == "sleep":
+		timing = " (" + h.Text
+	case h.Signal != "":
+		timing += " before its " + h.Signal
+	}
+	if seconds < planned {
+		timing += fmt.Sprintf(", shorter than the %d s the %s profile waits for endpoints and load balancers to let the pod go: requests may still arrive after the stop signal", planned, profile)
+	}
+	return seconds, what, timing + ")"
 }
 
 // preStopHook builds the hook for a container, or nil when none is needed,

@@ -55,6 +55,9 @@ type Pod struct {
 	StopSignalField bool
 	// Batch pods (Jobs) run to completion and take no traffic.
 	Batch bool
+	// KubernetesDefaults: an absent field of Spec means Kubernetes' default
+	// (a pod or pod template; an operator's CR section may default otherwise).
+	KubernetesDefaults bool
 }
 
 // Container is one container the profile applies to.
@@ -68,8 +71,11 @@ type Container struct {
 // Settings are a profile with the user's overrides and the target cluster's
 // abilities, resolved for one workload.
 type Settings struct {
-	Profile                       *profiles.Profile
-	PreStopDelaySeconds           int
+	Profile             *profiles.Profile
+	PreStopDelaySeconds int
+	// PreStopSource names the hooks kept in place of graceful's whose delay
+	// PreStopDelaySeconds then is (set by PreStop); "" for the plan's own.
+	PreStopSource                 string
 	DrainSeconds                  int
 	TerminationGracePeriodSeconds int
 	// GraceFromUser is true when the grace period was set by a rule, not derived.
