@@ -54,6 +54,20 @@ type Report struct {
 	Objects int
 	// Results are the objects with findings, in input order.
 	Results []Result
+	// Workloads are all the workloads read, in input order, as check sees
+	// them: graceful explain draws what check judges, from this.
+	Workloads []Workload
+}
+
+// Workload is check's reading of one workload.
+type Workload struct {
+	Ref render.Ref
+	// HelmHook: a Helm hook (a test pod, a job around an install): no
+	// server, so check asks nothing of its shutdown.
+	HelmHook bool
+	// Serving are the containers that take requests, by name; true where a
+	// Service of the input routes to it (false: it only declares a port).
+	Serving map[string]bool
 }
 
 // Counts are the findings by severity.
@@ -176,6 +190,11 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 		res.Findings = append(res.Findings, fs...)
 	}
 	for _, w := range workloads {
+		rw := Workload{Ref: w.obj.Ref, HelmHook: w.hook, Serving: map[string]bool{}}
+		for _, s := range w.servingContainers() {
+			rw.Serving[s.c.Name] = s.routed
+		}
+		report.Workloads = append(report.Workloads, rw)
 		for _, check := range workloadChecks {
 			add(w.obj, check(c, w))
 		}
@@ -248,6 +267,12 @@ func (c *checker) fix(ref render.Ref) Fix {
 	case e == nil:
 		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}
 	}
+	return FixOf(e)
+}
+
+// FixOf is what render's entry changes in its object, and why it changes
+// nothing where it does not.
+func FixOf(e *render.Entry) Fix {
 	fx := Fix{Decision: e.Decision}
 	for _, f := range e.Findings {
 		if f.Changed {

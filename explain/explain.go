@@ -9,38 +9,82 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/graceful-dev/graceful/audit"
 	"github.com/graceful-dev/graceful/internal/node"
-	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
+// Options are explain's settings.
+type Options struct {
+	// Render are render's options: explain shows what render does with them.
+	Render render.Options
+	// AsIs explains the input as it stands rather than render's output.
+	AsIs bool
+	// Providers are the run's load balancer providers (a Service without
+	// drain annotations has their default).
+	Providers []string
+	// Selection says, for the reader, how profiles were chosen.
+	Selection string
+}
+
 // Run renders the inputs and explains every workload: after render, or as
-// the inputs stand (asIs). providers are the run's load balancer providers
-// (a Service without drain annotations has their default). A strict
-// renderer is made lenient: explain shows what warnings lead to, where
-// render would have written nothing.
-func Run(r *render.Renderer, inputs []render.Input, asIs bool, providers []string) (*timeline.Report, error) {
-	r = r.WithoutStrict()
+// the inputs stand (AsIs). A strict renderer is made lenient: explain shows
+// what warnings lead to, where render would have written nothing. Bad input
+// fails as in graceful check (a *render.DocumentError), in both modes.
+// What check calls broken in the stream explained (a hook that cannot run,
+// a drain setting the controller rejects) is not drawn as working, and only
+// the workloads check judges are explained.
+func Run(opts Options, inputs []render.Input) (*timeline.Report, error) {
+	opts.Render.Strict = false
+	r, err := render.New(opts.Render)
+	if err != nil {
+		return nil, err
+	}
 	outputs, report, err := r.Render(inputs)
 	if err != nil {
 		return nil, err
 	}
 	mode := timeline.ModeRendered
-	streams := make([][]byte, len(inputs))
+	streams := make([]render.Input, len(inputs))
 	for i := range inputs {
-		streams[i] = outputs[i].Bytes()
-		if asIs {
-			mode, streams[i] = timeline.ModeAsIs, inputs[i].Data
+		streams[i] = render.Input{Name: inputs[i].Name, Data: outputs[i].Bytes()}
+		if opts.AsIs {
+			mode, streams[i] = timeline.ModeAsIs, inputs[i]
 		}
 	}
-	return explain(r, report, inputs, streams, mode, providers)
+	// Check the input itself first: a bad manifest fails as check fails
+	// on it, whatever render made of it.
+	checked, err := audit.Check(inputs, audit.Options{Render: opts.Render})
+	if err != nil {
+		return nil, err
+	}
+	if !opts.AsIs {
+		if checked, err = audit.Check(streams, audit.Options{Render: opts.Render}); err != nil {
+			return nil, err
+		}
+	}
+	refs, err := render.Objects(inputs)
+	if err != nil {
+		return nil, err
+	}
+	e := &explainer{r: r, report: report, checked: checked, mode: mode, opts: opts, refs: map[string]render.Ref{}}
+	for _, o := range refs {
+		e.refs[refKey(o.Ref)] = o.Ref
+	}
+	out, err := e.explain(streams)
+	if err != nil {
+		return nil, err
+	}
+	out.Selection = opts.Selection
+	return out, nil
 }
 
 // object is one object of a stream, with what names it in render's report.
@@ -54,38 +98,66 @@ type object struct {
 	entry *render.Entry
 }
 
+// explainer is one run: render's report, check's reading of the stream
+// explained, and the input's references (file, line, Helm source).
+type explainer struct {
+	r       *render.Renderer
+	report  *render.Report
+	checked *audit.Report
+	mode    string
+	opts    Options
+	refs    map[string]render.Ref
+}
+
+func refKey(r render.Ref) string { return objectKey(r.File, r.Kind, r.Namespace, r.Name, r.Item) }
+
 // explain builds the timelines of every workload in the streams. Render's
 // report says which profile each workload got and on which containers.
-func explain(r *render.Renderer, report *render.Report, inputs []render.Input, streams [][]byte, mode string, providers []string) (*timeline.Report, error) {
+func (e *explainer) explain(streams []render.Input) (*timeline.Report, error) {
 	entries := map[string][]*render.Entry{}
-	for i := range report.Entries {
-		e := &report.Entries[i]
-		k := objectKey(e.Ref.File, e.Ref.Kind, e.Ref.Namespace, e.Ref.Name, e.Ref.Item)
-		entries[k] = append(entries[k], e)
+	for i := range e.report.Entries {
+		en := &e.report.Entries[i]
+		k := refKey(en.Ref)
+		entries[k] = append(entries[k], en)
+	}
+	checked := map[string]audit.Workload{}
+	for _, w := range e.checked.Workloads {
+		checked[refKey(w.Ref)] = w
+	}
+	findings := map[string][]audit.Finding{}
+	for _, res := range e.checked.Results {
+		findings[refKey(res.Ref)] = append(findings[refKey(res.Ref)], res.Findings...)
 	}
 	var objects []object
 	services := map[string][]timeline.Service{} // by namespace: a Service selects pods of its own
-	for i, data := range streams {
-		found, err := readObjects(inputs[i].Name, data)
+	for _, in := range streams {
+		found, err := readObjects(in.Name, in.Data)
 		if err != nil {
 			return nil, err
 		}
 		for _, ob := range found {
+			k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
 			if ob.kind == "Service" {
 				s := timeline.ReadService(ob.node)
+				s.Broken = brokenDrain(findings[k])
 				services[s.Namespace] = append(services[s.Namespace], s)
 				continue
 			}
-			k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
 			if list := entries[k]; len(list) > 0 {
 				ob.entry, entries[k] = list[0], list[1:]
 			}
 			objects = append(objects, ob)
 		}
 	}
-	out := timeline.NewReport(mode)
+	out := timeline.NewReport(e.mode)
+	catalog := e.r.Catalog()
 	for _, ob := range objects {
-		pods, ok := r.FindPods(ob.node)
+		k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
+		cw, judged := checked[k]
+		if judged && cw.HelmHook {
+			continue // a Helm test pod or an install job: check asks nothing of its shutdown
+		}
+		pods, ok := e.r.FindPods(ob.node)
 		if !ok {
 			continue
 		}
@@ -94,20 +166,37 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		if pods.Template == nil {
 			w.Services = tidbService(ob)
 		}
-		var opts timeline.Options
-		opts.Services, opts.Providers = services[ob.ns], providers
-		if ob.entry != nil {
-			name, containers := ob.entry.AppliedProfile()
-			if p, ok := profiles.Get(name); ok && len(containers) > 0 {
-				opts.Profile, opts.Containers = p, containers
-			}
-			opts.ProfileReason = ob.entry.Decision
-			if name != "" && opts.Profile == nil {
+		opts := timeline.Options{Services: services[ob.ns], Providers: e.opts.Providers, Catalog: catalog,
+			BrokenHooks: brokenHooks(findings[k], pods.Containers)}
+		if judged {
+			opts.Serving = cw.Serving
+		}
+		unchanged := "no profile applies (name one with --profile, a rule or the annotation graceful.dev/profile)"
+		if en := ob.entry; en != nil {
+			opts.ProfileReason = en.Decision
+			if p, ok := catalog.Get(en.Profile); ok && en.Plan != nil && len(en.Plan.Containers) > 0 {
+				opts.Profile = p
+				for _, c := range en.Plan.Containers {
+					opts.Containers = append(opts.Containers, c.Name)
+				}
+			} else if en.Profile != "" {
 				opts.ProfileReason += "; left unchanged, as no container fitted"
+			}
+			unchanged = ""
+			if fix := audit.FixOf(en); len(fix.Changes) == 0 {
+				why := strings.Join(fix.Notes, "; ")
+				if why == "" {
+					why = "the workload has what the profile asks already"
+				}
+				unchanged = strings.TrimPrefix(fix.Decision+": "+why, ": ")
 			}
 		}
 		t := timeline.Build(w, opts)
-		if ob.entry != nil && mode == timeline.ModeRendered {
+		t.Unchanged = unchanged
+		if ref, ok := e.refs[k]; ok {
+			t.Line, t.Source, t.Location = ref.Line, ref.Source, audit.Location(ref)
+		}
+		if ob.entry != nil && e.mode == timeline.ModeRendered {
 			// render's warnings say why a conflict stays (a hook it kept).
 			for _, f := range ob.entry.Findings {
 				if f.Severity == transformers.Warning {
@@ -118,6 +207,38 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 		out.Workloads = append(out.Workloads, t)
 	}
 	return out, nil
+}
+
+// brokenHookCodes are check's codes for a preStop hook that does not do
+// what it reads as: GS205 (no shell or tool in the image), GS206 (a sleep
+// action the cluster lacks), GS207 (PID 1 is the pause process).
+var brokenHookCodes = []string{"GS205", "GS206", timeline.CodeSharedPID1}
+
+// brokenHooks are check's findings on each container's preStop hook.
+func brokenHooks(findings []audit.Finding, containers []transformers.Container) map[string]string {
+	out := map[string]string{}
+	for _, f := range findings {
+		if !slices.Contains(brokenHookCodes, f.Code) {
+			continue
+		}
+		for _, c := range containers {
+			if strings.HasPrefix(f.Field, c.Path+".lifecycle.preStop") && out[c.Name] == "" {
+				out[c.Name] = f.Code + ": " + f.Message
+			}
+		}
+	}
+	return out
+}
+
+// brokenDrain is check's finding on a Service's drain setting (GS204: a
+// value or attribute the controller rejects), "" where none.
+func brokenDrain(findings []audit.Finding) string {
+	for _, f := range findings {
+		if f.Code == "GS204" {
+			return f.Code + ": " + f.Message
+		}
+	}
+	return ""
 }
 
 func objectKey(file, kind, ns, name string, item int) string {

@@ -7,6 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
@@ -75,3 +76,8 @@ func (r *Renderer) WithoutStrict() *Renderer {
 	c.strict = false
 	return &c
 }
+
+// Catalog is the catalog the renderer looks every profile up in: the
+// built-ins, --profiles and the config's spec.profiles. Readers of its
+// decisions (graceful explain) look profiles up here too.
+func (r *Renderer) Catalog() *profiles.Catalog { return r.catalog }

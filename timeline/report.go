@@ -16,7 +16,10 @@ type Report struct {
 	Kind       string `json:"kind"`
 	// Mode is "rendered" (as the pods will stop after graceful render) or
 	// "as-is" (as the input's pods stop today).
-	Mode      string      `json:"mode"`
+	Mode string `json:"mode"`
+	// Selection says how profiles were chosen, e.g. "--profile auto (the
+	// default, as graceful check's)": the same selection says what render does.
+	Selection string      `json:"selection,omitempty"`
 	Workloads []*Timeline `json:"workloads"`
 }
 
@@ -59,6 +62,9 @@ func (r *Report) WriteText(out io.Writer) error {
 		what = "as the input stands (--as-is)"
 	}
 	fmt.Fprintf(w, "Shutdown of %d workload(s), %s; times in seconds after the pod's deletion.\n", len(r.Workloads), what)
+	if r.Selection != "" {
+		fmt.Fprintf(w, "Profile selection: %s.\n", r.Selection)
+	}
 	for _, t := range r.Workloads {
 		w.WriteString("\n")
 		t.writeText(w)
@@ -71,7 +77,10 @@ func (r *Report) WriteText(out io.Writer) error {
 
 func (t *Timeline) writeText(w *bufio.Writer) {
 	head := t.Kind + " " + t.qualifiedName()
-	if t.File != "" {
+	switch {
+	case t.Location != "":
+		head = t.Location + " " + head // as graceful check writes it
+	case t.File != "":
 		head += " (" + t.File + ")"
 	}
 	fmt.Fprintln(w, head)
@@ -84,6 +93,9 @@ func (t *Timeline) writeText(w *bufio.Writer) {
 		profile = t.Profile
 	}
 	fmt.Fprintf(w, "  profile: %s\n", profile)
+	if t.Unchanged != "" {
+		fmt.Fprintf(w, "  render leaves it unchanged: %s\n", t.Unchanged)
+	}
 	fmt.Fprintf(w, "  grace period: %d s (%s)\n", t.GraceSeconds, t.GraceSource)
 	for _, c := range t.Containers {
 		fmt.Fprintf(w, "  container %s (%s): %s\n", c.Name, orNone(c.Image, "no image"), c.summary())
@@ -142,6 +154,9 @@ func (c Container) summary() string {
 		}
 		if !c.PreStop.Exact {
 			h += " (not fully readable: " + strings.Join(c.PreStop.Unknown, "; ") + ")"
+		}
+		if c.PreStop.Broken != "" {
+			h += " (may not run: " + c.PreStop.Broken + ")"
 		}
 		parts = append(parts, h)
 	}
