@@ -60,18 +60,19 @@ func Run(opts Options, inputs []render.Input) (*timeline.Report, error) {
 			mode, streams[i] = timeline.ModeAsIs, inputs[i]
 		}
 	}
-	// Check the input itself first: a bad manifest fails as check fails
-	// on it, whatever render made of it.
-	checked, err := audit.Check(inputs, audit.Options{Render: opts.Render})
+	// A manifest check cannot read fails here as in check, whatever render
+	// made of it: its workloads are read as check reads them.
+	refs, err := render.Objects(inputs)
 	if err != nil {
 		return nil, err
 	}
-	if !opts.AsIs {
-		if checked, err = audit.Check(streams, audit.Options{Render: opts.Render}); err != nil {
+	for _, o := range refs {
+		if _, err := render.FindPodTemplate(o); err != nil {
 			return nil, err
 		}
 	}
-	refs, err := render.Objects(inputs)
+	// Check judges the stream explained: render's output, or the input.
+	checked, err := audit.Check(streams, audit.Options{Render: opts.Render})
 	if err != nil {
 		return nil, err
 	}

@@ -175,6 +175,8 @@ func (c Container) summary() string {
 
 func (lb LoadBalancer) summary() string {
 	switch {
+	case lb.Rejected:
+		return "drain setting rejected, may not drain (" + lb.Source + ")"
 	case lb.Provider == "":
 		return lb.Source
 	case !lb.On && lb.Known:

@@ -183,7 +183,7 @@ func (t *Timeline) drawSVG(b *strings.Builder, y int, x func(int) float64) int {
 			bar(b, x(0), x(lb.Seconds), y, color, tip)
 		case lb.Known:
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">drain off<title>%s</title></text>`+"\n", x(0)+3, y+14, color, esc(tip))
-		case lb.Provider == "" && strings.HasPrefix(lb.Source, "graceful check finds"):
+		case lb.Rejected:
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">drain setting rejected: may not drain<title>%s</title></text>`+"\n", x(0)+3, y+14, colorConflict, esc(tip))
 		default:
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="#666666">drain unknown<title>%s</title></text>`+"\n", x(0)+3, y+14, esc(tip))
@@ -250,9 +250,16 @@ func (t *Timeline) drawContainer(b *strings.Builder, c Container, y int, x func(
 	default:
 		bar(b, x(sig), x(c.KillSeconds), y, colorUnknown, "running until it exits; its drain is unknown (no profile)")
 	}
+	if c.PreStop.Broken != "" {
+		what := "preStop hook may not run"
+		if strings.HasPrefix(c.PreStop.Broken, CodeSharedPID1) {
+			what = "preStop hook's signal misses the application"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s" font-size="10">%s<title>%s</title></text>`+"\n", x(t.GraceSeconds/2), y+14, colorConflict, what, esc(c.PreStop.Broken))
+	}
 	// The signal: a marker, red when it is a conflict.
 	color := colorText
-	if t.has(CodeFastStop, c.Name) || t.has(CodeNoDelay, c.Name) {
+	if t.has(CodeFastStop, c.Name) || t.has(CodeNoDelay, c.Name) || t.has(CodeBroken, c.Name) {
 		color = colorConflict
 	}
 	sx := x(sig)

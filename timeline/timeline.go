@@ -263,6 +263,9 @@ type LoadBalancer struct {
 	Seconds int    `json:"seconds"`
 	Known   bool   `json:"known"`
 	Source  string `json:"source"`
+	// Rejected: graceful check finds the drain setting one the controller
+	// rejects (Source says why), so no drain is counted on.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // Sidecar is the pod's Istio proxy.
@@ -443,13 +446,13 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 		if code == CodeSharedPID1 && hook.Signal != "" {
 			// The hook runs, but its signal reaches the pause process, and
 			// a wait for PID 1 to exit lasts until the grace period ends.
-			t.conflict(CodeBroken, c.Name, 0, "the preStop hook of %q signals PID 1, which is not its application here (graceful check %s): the timeline does not count its %s: %s", c.Name, code, hook.Signal, broken)
+			t.conflict(CodeBroken, c.Name, 0, "the %s of %q's preStop hook may miss the application, so the timeline does not count it; graceful check %s", hook.Signal, c.Name, broken)
 			hook.Signal, hook.SignalVia = "", ""
 			if hook.WaitsForExit {
 				hook.DelaySeconds, hook.WaitsForExit = t.GraceSeconds, false
 			}
 		} else {
-			t.conflict(CodeBroken, c.Name, 0, "the preStop hook of %q may not run (graceful check %s), so the timeline counts neither its delay nor its signal: %s", c.Name, code, broken)
+			t.conflict(CodeBroken, c.Name, 0, "the preStop hook of %q may not run, so the timeline counts neither its delay nor its signal; graceful check %s", c.Name, broken)
 			hook = transformers.Hook{Kind: "none", DelayExact: true}
 		}
 	}
@@ -626,10 +629,9 @@ func (t *Timeline) loadBalancers(services []Service, providers []string, p *prof
 		drains := transformers.ReadServiceDrain(s.Annotations, s.Class)
 		if s.Broken != "" {
 			// The controller rejects the setting: no drain to count on.
-			code, _, _ := strings.Cut(s.Broken, ":")
-			t.LoadBalancers = append(t.LoadBalancers, LoadBalancer{Service: s.Name,
-				Source: "graceful check finds its drain setting broken (" + s.Broken + "): the timeline does not count on it"})
-			t.conflict(CodeBroken, "", 0, "load balancer %s: the controller rejects its drain setting (graceful check %s), so its drain may not happen: %s", s.Name, code, s.Broken)
+			t.LoadBalancers = append(t.LoadBalancers, LoadBalancer{Service: s.Name, Rejected: true,
+				Source: "graceful check " + s.Broken})
+			t.conflict(CodeBroken, "", 0, "load balancer %s may not drain at all, as the controller rejects its drain setting; graceful check %s", s.Name, s.Broken)
 			continue
 		}
 		if len(drains) == 0 {
