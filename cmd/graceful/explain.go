@@ -30,13 +30,13 @@ func newExplainCmd() *cobra.Command {
 removal, the preStop delay, the stop signal and where it comes from, the
 application's drain, SIGKILL at the end of the grace period, the load
 balancers' drain and the Istio sidecar's exit, with every conflict marked
-(GS301-GS305).
+(GS301-GS306; GS306: a piece graceful check finds broken, which the timeline
+does not count on).
 
 By default the manifests are rendered first, with the same flags as render
-but --profile auto by default (as check), and the timeline is the one the
-pods will have after render. --as-is explains
-the input unchanged (render's choice of profile still says how each
-application drains).
+(but --profile auto by default, as in check), and the timeline is the one the
+pods will have after render. --as-is explains the input unchanged (render's
+choice of profile still says how each application drains).
 
   helm template shop ./chart | graceful explain --profile auto
   graceful explain k8s/ --as-is --output svg > shutdown.svg`,
