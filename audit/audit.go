@@ -62,9 +62,9 @@ type Report struct {
 // Workload is check's reading of one workload.
 type Workload struct {
 	Ref render.Ref
-	// HelmHook: a Helm hook (a test pod, a job around an install): no
-	// server, so check asks nothing of its shutdown.
-	HelmHook bool
+	// Idle says why check asks nothing of the workload's shutdown (a Helm
+	// hook, batch pods); "" where it does.
+	Idle string
 	// Serving are the containers that take requests, by name; true where a
 	// Service of the input routes to it (false: it only declares a port).
 	Serving map[string]bool
@@ -190,7 +190,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 		res.Findings = append(res.Findings, fs...)
 	}
 	for _, w := range workloads {
-		rw := Workload{Ref: w.obj.Ref, HelmHook: w.hook, Serving: map[string]bool{}}
+		rw := Workload{Ref: w.obj.Ref, Idle: w.idle(), Serving: map[string]bool{}}
 		for _, s := range w.servingContainers() {
 			rw.Serving[s.c.Name] = s.routed
 		}
@@ -347,6 +347,19 @@ func (c *checker) newWorkload(o render.Object, pod *render.PodTemplate) *workloa
 		w.profile, _ = profiles.Get(name)
 	}
 	return w
+}
+
+// idle says why the workload's pods serve no requests, so that check asks
+// nothing of their shutdown: a Helm hook (a test pod, a job around an
+// install) or batch pods (they run to completion); "" for others.
+func (w *workload) idle() string {
+	switch {
+	case w.hook:
+		return "a Helm hook: helm.sh/hook"
+	case w.pod.Batch:
+		return "batch pods, which run to completion"
+	}
+	return ""
 }
 
 // lineOf is the line of a node of the workload, else of the object.

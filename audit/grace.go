@@ -38,7 +38,7 @@ func (c *checker) checkGrace(w *workload) []Finding {
 }
 
 func (c *checker) graceFindings(w *workload) []Finding {
-	if w.pod.Batch || w.hook {
+	if w.idle() != "" {
 		return nil
 	}
 	field := w.pod.SpecPath + ".terminationGracePeriodSeconds"

@@ -10,7 +10,7 @@ import (
 // checkIstio: GS210, a classic Istio sidecar that leaves before the
 // application's preStop delay (and, where a profile applies, its drain) is over.
 func (c *checker) checkIstio(w *workload) []Finding {
-	if w.pod.Template == nil || w.pod.Batch || w.hook {
+	if w.pod.Template == nil || w.idle() != "" {
 		return nil
 	}
 	side := transformers.IstioSidecarOf(w.pod.Template, w.pod.TemplatePath)

@@ -155,8 +155,11 @@ func (e *explainer) explain(streams []render.Input) (*timeline.Report, error) {
 	for _, ob := range objects {
 		k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
 		cw, judged := checked[k]
-		if judged && cw.HelmHook {
-			continue // a Helm test pod or an install job: check asks nothing of its shutdown
+		if judged && cw.Idle != "" {
+			// A Helm test pod, an install job, a batch job: check asks
+			// nothing of its shutdown.
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%s %s (%s)", ob.kind, qualified(ob.ns, ob.name), cw.Idle))
+			continue
 		}
 		pods, ok := e.r.FindPods(ob.node)
 		if !ok {
@@ -240,6 +243,13 @@ func brokenDrain(findings []audit.Finding) string {
 		}
 	}
 	return ""
+}
+
+func qualified(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
 }
 
 func objectKey(file, kind, ns, name string, item int) string {

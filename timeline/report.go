@@ -21,6 +21,9 @@ type Report struct {
 	// default, as graceful check's)": the same selection says what render does.
 	Selection string      `json:"selection,omitempty"`
 	Workloads []*Timeline `json:"workloads"`
+	// Skipped are the workloads left out, each with why, as graceful check
+	// asks nothing of their shutdown (Helm hooks, batch pods).
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Report identity and modes.
@@ -68,6 +71,9 @@ func (r *Report) WriteText(out io.Writer) error {
 	for _, t := range r.Workloads {
 		w.WriteString("\n")
 		t.writeText(w)
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "\nLeft out, as graceful check asks nothing of their shutdown: %s.\n", strings.Join(r.Skipped, "; "))
 	}
 	if len(r.Workloads) > 0 {
 		fmt.Fprintf(w, "\n%d conflict(s).\n", r.Conflicts())
