@@ -95,6 +95,9 @@ func (o *explainOptions) selection() string {
 	if o.profile == profiles.Auto {
 		s += " (a profile by image; the default, as graceful check's)"
 	}
+	if len(o.profileFiles) > 0 {
+		s += "; the built-in profiles and those of --profiles " + strings.Join(o.profileFiles, ", ")
+	}
 	if o.configFile != "" {
 		s += "; rules and spec.profiles of " + o.configFile
 	}
