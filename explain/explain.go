@@ -218,11 +218,12 @@ func (e *explainer) explain(streams []render.Input) (*timeline.Report, error) {
 // action the cluster lacks), GS207 (PID 1 is the pause process).
 var brokenHookCodes = []string{"GS205", "GS206", timeline.CodeSharedPID1}
 
-// brokenHooks are check's findings on each container's preStop hook.
+// brokenHooks are check's findings on each container's preStop hook. An
+// info is a doubt (an image that may lack a shell): the hook still counts.
 func brokenHooks(findings []audit.Finding, containers []transformers.Container) map[string]string {
 	out := map[string]string{}
 	for _, f := range findings {
-		if !slices.Contains(brokenHookCodes, f.Code) {
+		if !slices.Contains(brokenHookCodes, f.Code) || f.Severity == transformers.Info {
 			continue
 		}
 		for _, c := range containers {
