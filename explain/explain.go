@@ -183,8 +183,6 @@ func (e *explainer) explain(streams []render.Input) (*timeline.Report, error) {
 				for _, c := range en.Plan.Containers {
 					opts.Containers = append(opts.Containers, c.Name)
 				}
-			} else if en.Profile != "" {
-				opts.ProfileReason += "; left unchanged, as no container fitted"
 			}
 			unchanged = ""
 			if fix := audit.FixOf(en); len(fix.Changes) == 0 {
