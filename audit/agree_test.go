@@ -1,4 +1,4 @@
-package audit
+package audit_test
 
 import (
 	"os"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/graceful-dev/graceful/audit"
 	"github.com/graceful-dev/graceful/explain"
 	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/render"
@@ -36,7 +37,7 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 	if len(files) < 50 {
 		t.Fatalf("only %d inputs", len(files))
 	}
-	opts := Options{Render: render.Options{Profile: "auto", Providers: []string{"aws"}}}
+	opts := audit.Options{Render: render.Options{Profile: "auto", Providers: []string{"aws"}}}
 	compared := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -47,15 +48,11 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 			continue // a KRM input: its items are checked by the validator
 		}
 		inputs := []render.Input{{Name: filepath.Base(f), Data: data}}
-		report, err := Check(inputs, opts)
+		report, err := audit.Check(inputs, opts)
 		if err != nil {
 			continue // an input render refuses (the error-* cases)
 		}
-		r, err := render.New(opts.Render)
-		if err != nil {
-			t.Fatal(err)
-		}
-		explained, err := explain.Run(r, inputs, true, opts.Render.Providers)
+		explained, err := explain.Run(explain.Options{Render: opts.Render, AsIs: true}, inputs)
 		if err != nil {
 			t.Fatalf("%s: explain: %v", f, err)
 		}

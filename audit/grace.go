@@ -15,9 +15,10 @@ import (
 // stands (graceful explain --as-is), under check's codes: check and explain
 // read one model, so they cannot disagree.
 
-// conflict is the timeline's first conflict of a code, nil for none.
+// conflict is the timeline's first conflict of a code, nil for none and
+// for a workload check asks nothing of (graceful explain leaves it out).
 func (w *workload) conflict(code string) *timeline.Conflict {
-	if w.timeline == nil {
+	if w.timeline == nil || w.idle() != "" {
 		return nil
 	}
 	for i := range w.timeline.Conflicts {
