@@ -3,6 +3,7 @@ package audit_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // sameConcept maps explain's timing conflicts to check's codes for the same
@@ -21,9 +23,15 @@ var sameConcept = map[string]string{
 	timeline.CodeMeshDrainShort: "GS210",
 }
 
+// brokenHook reads the container of check's finding on a preStop hook
+// that does not do what it reads as (GS205-GS207).
+var brokenHook = regexp.MustCompile(`\.containers\[name=([^\]]*)\]\.lifecycle\.preStop`)
+
 // TestCheckAgreesWithExplain: on every golden input and the corpus, each
 // timing conflict `graceful explain --as-is` reports is a check finding on
-// the same object, and each such check finding is an explain conflict.
+// the same object, and each such check finding is an explain conflict; and
+// each hook explain does not count on (GS306) is one check finds broken
+// (a warning or an error, not a doubt), and the reverse.
 func TestCheckAgreesWithExplain(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/*/input.yaml", "../testdata/check/*/input.yaml", "../testdata/explain/*/input.yaml"} {
@@ -62,13 +70,25 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 				if code, ok := sameConcept[c.Code]; ok {
 					fromExplain[objectCode(tl.Kind, tl.Namespace, tl.Name, code)] = true
 				}
+				if c.Code == timeline.CodeBroken && c.Container != "" {
+					fromExplain[objectCode(tl.Kind, tl.Namespace, tl.Name, "broken hook "+c.Container)] = true
+				}
 			}
+		}
+		idle := map[string]bool{}
+		for _, w := range report.Workloads {
+			idle[objectCode(w.Ref.Kind, w.Ref.Namespace, w.Ref.Name, "")] = w.Idle != ""
 		}
 		fromCheck := map[string]bool{}
 		for _, res := range report.Results {
 			for _, fd := range res.Findings {
 				if slices.Contains([]string{"GS202", "GS210"}, fd.Code) {
 					fromCheck[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, fd.Code)] = true
+				}
+				m := brokenHook.FindStringSubmatch(fd.Field)
+				if slices.Contains([]string{"GS205", "GS206", "GS207"}, fd.Code) && m != nil && fd.Severity != transformers.Info &&
+					!idle[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, "")] {
+					fromCheck[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, "broken hook "+m[1])] = true
 				}
 			}
 		}
@@ -87,7 +107,7 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 	if compared == 0 {
 		t.Error("no timing conflict in any input: the test compares nothing")
 	}
-	t.Logf("%d inputs, %d timing conflicts compared", len(files), compared)
+	t.Logf("%d inputs, %d timing conflicts and broken hooks compared", len(files), compared)
 }
 
 func objectCode(kind, namespace, name, code string) string {
