@@ -65,7 +65,9 @@ var brokenHookChecks = []func(*checker, *workload) []Finding{
 
 // brokenHooks are check's findings on each container's preStop hook, by
 // container ("CODE: message"). An info is a doubt (an image that may lack
-// a shell): the hook still counts.
+// a shell): the hook still counts. The checks run here before the timeline
+// (the timing checks need it) and again in workloadChecks, which reports
+// them in check's order; they are cheap and read only the manifest.
 func (c *checker) brokenHooks(w *workload) map[string]string {
 	out := map[string]string{}
 	for _, check := range brokenHookChecks {
