@@ -1,16 +1,19 @@
-package audit
+package audit_test
 
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/graceful-dev/graceful/audit"
 	"github.com/graceful-dev/graceful/explain"
 	"github.com/graceful-dev/graceful/internal/corpus"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // sameConcept maps explain's timing conflicts to check's codes for the same
@@ -20,9 +23,15 @@ var sameConcept = map[string]string{
 	timeline.CodeMeshDrainShort: "GS210",
 }
 
+// brokenHook reads the container of check's finding on a preStop hook
+// that does not do what it reads as (GS205-GS207).
+var brokenHook = regexp.MustCompile(`\.containers\[name=([^\]]*)\]\.lifecycle\.preStop`)
+
 // TestCheckAgreesWithExplain: on every golden input and the corpus, each
 // timing conflict `graceful explain --as-is` reports is a check finding on
-// the same object, and each such check finding is an explain conflict.
+// the same object, and each such check finding is an explain conflict; and
+// each hook explain does not count on (GS306) is one check finds broken
+// (a warning or an error, not a doubt), and the reverse.
 func TestCheckAgreesWithExplain(t *testing.T) {
 	var files []string
 	for _, pattern := range []string{"../testdata/*/input.yaml", "../testdata/check/*/input.yaml", "../testdata/explain/*/input.yaml"} {
@@ -36,7 +45,7 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 	if len(files) < 50 {
 		t.Fatalf("only %d inputs", len(files))
 	}
-	opts := Options{Render: render.Options{Profile: "auto", Providers: []string{"aws"}}}
+	opts := audit.Options{Render: render.Options{Profile: "auto", Providers: []string{"aws"}}}
 	compared := 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
@@ -47,15 +56,11 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 			continue // a KRM input: its items are checked by the validator
 		}
 		inputs := []render.Input{{Name: filepath.Base(f), Data: data}}
-		report, err := Check(inputs, opts)
+		report, err := audit.Check(inputs, opts)
 		if err != nil {
 			continue // an input render refuses (the error-* cases)
 		}
-		r, err := render.New(opts.Render)
-		if err != nil {
-			t.Fatal(err)
-		}
-		explained, err := explain.Run(r, inputs, true, opts.Render.Providers)
+		explained, err := explain.Run(explain.Options{Render: opts.Render, AsIs: true}, inputs)
 		if err != nil {
 			t.Fatalf("%s: explain: %v", f, err)
 		}
@@ -65,13 +70,25 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 				if code, ok := sameConcept[c.Code]; ok {
 					fromExplain[objectCode(tl.Kind, tl.Namespace, tl.Name, code)] = true
 				}
+				if c.Code == timeline.CodeBroken && c.Container != "" {
+					fromExplain[objectCode(tl.Kind, tl.Namespace, tl.Name, "broken hook "+c.Container)] = true
+				}
 			}
+		}
+		idle := map[string]bool{}
+		for _, w := range report.Workloads {
+			idle[objectCode(w.Ref.Kind, w.Ref.Namespace, w.Ref.Name, "")] = w.Idle != ""
 		}
 		fromCheck := map[string]bool{}
 		for _, res := range report.Results {
 			for _, fd := range res.Findings {
 				if slices.Contains([]string{"GS202", "GS210"}, fd.Code) {
 					fromCheck[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, fd.Code)] = true
+				}
+				m := brokenHook.FindStringSubmatch(fd.Field)
+				if slices.Contains([]string{"GS205", "GS206", "GS207"}, fd.Code) && m != nil && fd.Severity != transformers.Info &&
+					!idle[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, "")] {
+					fromCheck[objectCode(res.Ref.Kind, res.Ref.Namespace, res.Ref.Name, "broken hook "+m[1])] = true
 				}
 			}
 		}
@@ -90,7 +107,7 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 	if compared == 0 {
 		t.Error("no timing conflict in any input: the test compares nothing")
 	}
-	t.Logf("%d inputs, %d timing conflicts compared", len(files), compared)
+	t.Logf("%d inputs, %d timing conflicts and broken hooks compared", len(files), compared)
 }
 
 func objectCode(kind, namespace, name, code string) string {

@@ -11,7 +11,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/graceful-dev/graceful/explain"
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
 	"github.com/graceful-dev/graceful/render"
@@ -65,6 +64,22 @@ type Report struct {
 	Results []Result
 	// Ignored counts the findings --ignore or graceful.dev/check-ignore left out.
 	Ignored int
+	// Workloads are all the workloads read, in input order, as check sees
+	// them: graceful explain draws what check judges, from this.
+	Workloads []Workload
+}
+
+// Workload is check's reading of one workload.
+type Workload struct {
+	Ref render.Ref
+	// Idle says why check asks nothing of the workload's shutdown (a Helm
+	// hook, batch pods); "" where it does.
+	Idle string
+	// Serving are the containers that take requests, by name; true where a
+	// Service of the input routes to it (false: it only declares a port).
+	Serving map[string]bool
+	// read is check's reading, for Timeline.
+	read *workload
 }
 
 // Counts are the findings by severity.
@@ -129,6 +144,8 @@ type checker struct {
 	objectIgnores map[key]map[string]bool
 	ignored       int
 	ignoreNotes   map[key][]string
+	// catalog is render's: profiles' data (image stop signals) for the timelines.
+	catalog *profiles.Catalog
 }
 
 type key struct {
@@ -153,6 +170,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 		return nil, err
 	}
 	c.renderer = r
+	c.catalog = r.Catalog()
 	// Render works on its own copy of the bytes: its report is the fix.
 	_, rendered, err := r.Render(inputs)
 	if err != nil {
@@ -174,12 +192,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			workloads = append(workloads, c.newWorkload(o, pod))
 		}
 	}
-	var services []timeline.Service
-	for _, s := range c.services {
-		services = append(services, s.Service)
-	}
 	for _, w := range workloads {
-		w.timeline, _ = explain.Workload(r, w.obj.Ref.File, w.obj.Node, c.fixes[keyOf(w.obj.Ref)], services, c.providerNames)
 		for _, s := range c.services {
 			if s.selects(w) {
 				w.services = append(w.services, s)
@@ -199,13 +212,19 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 		}
 		res.Findings = append(res.Findings, fs...)
 	}
+	// The Services first: a drain setting the controller rejects is not
+	// counted on by the workloads' timelines.
+	for _, s := range c.services {
+		found := c.checkService(s)
+		s.Broken = brokenDrain(found)
+		add(s.obj, found)
+	}
 	for _, w := range workloads {
+		c.readTimeline(w)
+		report.Workloads = append(report.Workloads, Workload{Ref: w.obj.Ref, Idle: w.idle(), Serving: w.options.Serving, read: w})
 		for _, check := range workloadChecks {
 			add(w.obj, check(c, w))
 		}
-	}
-	for _, s := range c.services {
-		add(s.obj, c.checkService(s))
 	}
 	for _, o := range objects {
 		if res := results[keyOf(o.Ref)]; res != nil {
@@ -260,6 +279,12 @@ func (c *checker) fix(ref render.Ref) Fix {
 	case e == nil:
 		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}
 	}
+	return FixOf(e)
+}
+
+// FixOf is what render's entry changes in its object, and why it changes
+// nothing where it does not.
+func FixOf(e *render.Entry) Fix {
 	fx := Fix{Decision: e.Decision, Profile: e.Profile}
 	for _, f := range e.Findings {
 		if f.Changed {
@@ -319,8 +344,11 @@ type workload struct {
 	services []*service
 	// profile is render's choice for it, nil where none applies.
 	profile *profiles.Profile
-	// timeline is its shutdown as it stands (explain --as-is): the timing
-	// checks are its conflicts.
+	// model and options are its reading into the timeline model (model,
+	// options without a profile); timeline is its shutdown with render's
+	// entry for the stream checked: the timing checks are its conflicts.
+	model    timeline.Workload
+	options  timeline.Options
 	timeline *timeline.Timeline
 	// hook: a Helm hook (test pods, jobs around installs), not a server.
 	hook bool
@@ -336,6 +364,19 @@ func (c *checker) newWorkload(o render.Object, pod *render.Pods) *workload {
 		w.profile = e.Plan.ProfileOf()
 	}
 	return w
+}
+
+// idle says why the workload's pods serve no requests, so that check asks
+// nothing of their shutdown: a Helm hook (a test pod, a job around an
+// install) or batch pods (they run to completion); "" for others.
+func (w *workload) idle() string {
+	switch {
+	case w.hook:
+		return "a Helm hook: helm.sh/hook"
+	case w.pod.Batch:
+		return "batch pods, which run to completion"
+	}
+	return ""
 }
 
 // lineOf is the line of a node of the workload, else of the object.

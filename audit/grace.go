@@ -11,13 +11,14 @@ import (
 	"github.com/graceful-dev/graceful/transformers"
 )
 
-// The timing checks are the conflicts of the workload's timeline as it
-// stands (graceful explain --as-is), under check's codes: check and explain
-// read one model, so they cannot disagree.
+// The timing checks are the conflicts of the workload's timeline (read in
+// timeline.go, the one graceful explain --as-is draws), under check's
+// codes: check and explain read one model, so they cannot disagree.
 
-// conflict is the timeline's first conflict of a code, nil for none.
+// conflict is the timeline's first conflict of a code, nil for none and
+// for a workload check asks nothing of (graceful explain leaves it out).
 func (w *workload) conflict(code string) *timeline.Conflict {
-	if w.timeline == nil {
+	if w.timeline == nil || w.idle() != "" {
 		return nil
 	}
 	for i := range w.timeline.Conflicts {

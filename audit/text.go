@@ -10,9 +10,9 @@ import (
 	"github.com/graceful-dev/graceful/transformers"
 )
 
-// location is where an object is, for people: file:line, or stdin:line
+// Location is where an object is, for people: file:line, or stdin:line
 // with Helm's `# Source:` file.
-func location(ref render.Ref) string {
+func Location(ref render.Ref) string {
 	file := ref.File
 	if file == "" {
 		file = "stdin"
@@ -36,7 +36,7 @@ func objectName(ref render.Ref) string {
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, res := range r.Results {
-		fmt.Fprintf(&b, "%s %s\n", location(res.Ref), objectName(res.Ref))
+		fmt.Fprintf(&b, "%s %s\n", Location(res.Ref), objectName(res.Ref))
 		for _, f := range res.Findings {
 			at := ""
 			if f.Line > 0 && f.Line != res.Ref.Line {

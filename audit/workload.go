@@ -57,7 +57,7 @@ var metricsPort = regexp.MustCompile(`(?i)metric|prom|monitor|health|probe|pprof
 // that declare a port (or the first); without one, those that declare a port
 // other than a metrics port. Never a batch pod, a Helm hook or istio-proxy.
 func (w *workload) servingContainers() []serving {
-	if w.pod.Batch || w.hook || len(w.pod.Containers) == 0 {
+	if w.idle() != "" || len(w.pod.Containers) == 0 {
 		return nil
 	}
 	if w.pod.Template == nil {

@@ -1,96 +1,100 @@
-// Package explain builds the shutdown timelines of a set of manifests, as
-// they will stop after graceful render or as they stand: it renders with the
-// real renderer, reads the workloads back, and asks package timeline about
-// each, with the profile render chose for it.
+// Package explain shows the shutdown timelines of a set of manifests, as
+// they will stop after graceful render or as they stand. It is presentation
+// over graceful check's reading: it renders with the real renderer, runs
+// check on the stream it explains (render's output, or the input), and
+// draws each workload's timeline as check reads it (audit.Workload.Timeline)
+// with the profile render chose for it.
 package explain
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
-	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/audit"
 	"github.com/graceful-dev/graceful/render"
 	"github.com/graceful-dev/graceful/timeline"
 	"github.com/graceful-dev/graceful/transformers"
 )
 
+// Options are explain's settings.
+type Options struct {
+	// Render are render's options: explain shows what render does with
+	// them (its providers too).
+	Render render.Options
+	// AsIs explains the input as it stands rather than render's output.
+	AsIs bool
+	// Selection says, for the reader, how profiles were chosen.
+	Selection string
+}
+
 // Run renders the inputs and explains every workload: after render, or as
-// the inputs stand (asIs). providers are the run's load balancer providers
-// (a Service without drain annotations has their default). A strict
-// renderer is made lenient: explain shows what warnings lead to, where
-// render would have written nothing.
-func Run(r *render.Renderer, inputs []render.Input, asIs bool, providers []string) (*timeline.Report, error) {
-	r = r.WithoutStrict()
+// the inputs stand (AsIs). A strict renderer is made lenient: explain shows
+// what warnings lead to, where render would have written nothing. Bad input
+// fails as in graceful check (a *render.DocumentError), in both modes.
+// What check calls broken in the stream explained (a hook that cannot run,
+// a drain setting the controller rejects) is not drawn as working, and only
+// the workloads check judges are explained.
+func Run(opts Options, inputs []render.Input) (*timeline.Report, error) {
+	opts.Render.Strict = false
+	r, err := render.New(opts.Render)
+	if err != nil {
+		return nil, err
+	}
 	outputs, report, err := r.Render(inputs)
 	if err != nil {
 		return nil, err
 	}
 	mode := timeline.ModeRendered
-	streams := make([][]byte, len(inputs))
+	streams := make([]render.Input, len(inputs))
 	for i := range inputs {
-		streams[i] = outputs[i].Bytes()
-		if asIs {
-			mode, streams[i] = timeline.ModeAsIs, inputs[i].Data
+		streams[i] = render.Input{Name: inputs[i].Name, Data: outputs[i].Bytes()}
+		if opts.AsIs {
+			mode, streams[i] = timeline.ModeAsIs, inputs[i]
 		}
 	}
-	return explain(r, report, inputs, streams, mode, providers)
-}
-
-// object is one object of a stream, with what names it in render's report.
-type object struct {
-	file  string
-	item  int
-	node  *yaml.Node
-	kind  string
-	ns    string
-	name  string
-	entry *render.Entry
-}
-
-// explain builds the timelines of every workload in the streams. Render's
-// report says which profile each workload got and on which containers.
-func explain(r *render.Renderer, report *render.Report, inputs []render.Input, streams [][]byte, mode string, providers []string) (*timeline.Report, error) {
-	entries := map[string][]*render.Entry{}
-	for i := range report.Entries {
-		e := &report.Entries[i]
-		k := objectKey(e.Ref.File, e.Ref.Kind, e.Ref.Namespace, e.Ref.Name, e.Ref.Item)
-		entries[k] = append(entries[k], e)
+	// The input's objects, for where each is (file:line, Helm source).
+	refs, err := render.Objects(inputs)
+	if err != nil {
+		return nil, err
 	}
-	var objects []object
-	services := map[string][]timeline.Service{} // by namespace: a Service selects pods of its own
-	for i, data := range streams {
-		found, err := readObjects(inputs[i].Name, data)
-		if err != nil {
-			return nil, err
-		}
-		for _, ob := range found {
-			if ob.kind == "Service" {
-				s := timeline.ReadService(ob.node)
-				services[s.Namespace] = append(services[s.Namespace], s)
-				continue
-			}
-			k := objectKey(ob.file, ob.kind, ob.ns, ob.name, ob.item)
-			if list := entries[k]; len(list) > 0 {
-				ob.entry, entries[k] = list[0], list[1:]
-			}
-			objects = append(objects, ob)
-		}
+	// Check judges the stream explained: render's output, or the input.
+	checked, err := audit.Check(streams, audit.Options{Render: opts.Render})
+	if err != nil {
+		return nil, err
 	}
 	out := timeline.NewReport(mode)
-	for _, ob := range objects {
-		t, ok := Workload(r, ob.file, ob.node, ob.entry, services[ob.ns], providers)
-		if !ok {
+	out.Selection = opts.Selection
+	// Render's entry for each input object says which profile it got.
+	entries := map[string][]*render.Entry{}
+	for i := range report.Entries {
+		en := &report.Entries[i]
+		entries[refKey(en.Ref)] = append(entries[refKey(en.Ref)], en)
+	}
+	at := map[string]render.Ref{}
+	for _, o := range refs {
+		at[refKey(o.Ref)] = o.Ref
+	}
+	for _, cw := range checked.Workloads {
+		k := refKey(cw.Ref)
+		var entry *render.Entry
+		if list := entries[k]; len(list) > 0 {
+			entry, entries[k] = list[0], list[1:]
+		}
+		if cw.Idle != "" {
+			// A Helm test pod, an install job, a batch job: check asks
+			// nothing of its shutdown.
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%s %s (%s)", cw.Ref.Kind, qualified(cw.Ref.Namespace, cw.Ref.Name), cw.Idle))
 			continue
 		}
-		if ob.entry != nil && mode == timeline.ModeRendered {
+		t := cw.Timeline(entry)
+		t.Unchanged = unchanged(entry)
+		if ref, ok := at[k]; ok {
+			t.Line, t.Source, t.Location = ref.Line, ref.Source, audit.Location(ref)
+		}
+		if entry != nil && mode == timeline.ModeRendered {
 			// render's warnings say why a conflict stays (a hook it kept).
-			for _, f := range ob.entry.Findings {
+			for _, f := range entry.Findings {
 				if f.Severity == transformers.Warning {
 					t.Notes = append(t.Notes, "render warned: "+f.Message)
 				}
@@ -101,88 +105,30 @@ func explain(r *render.Renderer, report *render.Report, inputs []render.Input, s
 	return out, nil
 }
 
-// Workload builds the timeline of one object of a stream (false: it runs no
-// pods), with its pods as render finds them and the profile render's entry
-// gave it (nil: none). services are the stream's Services; those that
-// select the pods count. graceful check takes its timing findings from it,
-// so that check and explain cannot disagree.
-func Workload(r *render.Renderer, file string, object *yaml.Node, entry *render.Entry, services []timeline.Service, providers []string) (*timeline.Timeline, bool) {
-	pods, ok := r.FindPods(object)
-	if !ok {
-		return nil, false
+// unchanged says why render leaves the workload as it is, "" where it
+// changes it: check's reading of render's entry (audit.FixOf).
+func unchanged(entry *render.Entry) string {
+	if entry == nil {
+		return "no profile applies (name one with --profile, a rule or the annotation graceful.dev/profile)"
 	}
-	ob := newObject(file, 0, object)
-	w := timeline.Workload{Kind: ob.kind, Namespace: ob.ns, Name: ob.name, File: file,
-		Template: pods.Template, Spec: pods.Spec, Containers: pods.Containers, Batch: pods.Batch}
-	if pods.Template == nil {
-		w.Services = tidbService(ob)
+	fix := audit.FixOf(entry)
+	if len(fix.Changes) > 0 {
+		return ""
 	}
-	opts := timeline.Options{Services: services, Providers: providers}
-	if entry != nil {
-		if containers := entry.Plan.ContainerNames(); len(containers) > 0 {
-			opts.Profile, opts.Containers = entry.Plan.ProfileOf(), containers
-		}
-		opts.ProfileReason = entry.Decision
-		if entry.Profile != "" && opts.Profile == nil {
-			opts.ProfileReason += "; left unchanged, as no container fitted"
-		}
+	why := strings.Join(fix.Notes, "; ")
+	if why == "" {
+		why = "the workload has what the profile asks already"
 	}
-	return timeline.Build(w, opts), true
+	return strings.TrimPrefix(fix.Decision+": "+why, ": ")
 }
 
-func objectKey(file, kind, ns, name string, item int) string {
-	return strings.Join([]string{file, kind, ns, name, strconv.Itoa(item)}, "\x00")
+func refKey(r render.Ref) string {
+	return strings.Join([]string{r.File, r.Kind, r.Namespace, r.Name, strconv.Itoa(r.Item)}, "\x00")
 }
 
-// readObjects decodes a stream's objects: each document, or each item of a List.
-func readObjects(file string, data []byte) ([]object, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var out []object
-	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: reading the documents back: %w", orStdin(file), err)
-		}
-		if len(doc.Content) == 0 || !node.IsMap(doc.Content[0]) {
-			continue
-		}
-		root := doc.Content[0]
-		kind := node.GetStr(root, "kind")
-		if items := node.Get(root, "items"); strings.HasSuffix(kind, "List") && node.IsSeq(items) {
-			for i, item := range items.Content {
-				if node.IsMap(item) {
-					out = append(out, newObject(file, i+1, item))
-				}
-			}
-			continue
-		}
-		out = append(out, newObject(file, 0, root))
+func qualified(ns, name string) string {
+	if ns == "" {
+		return name
 	}
-}
-
-func newObject(file string, item int, n *yaml.Node) object {
-	meta := node.Get(n, "metadata")
-	return object{file: file, item: item, node: n, kind: node.GetStr(n, "kind"), ns: node.GetStr(meta, "namespace"), name: node.GetStr(meta, "name")}
-}
-
-func orStdin(file string) string {
-	if file == "" {
-		return "stdin"
-	}
-	return file
-}
-
-// tidbService is the Service tidb-operator makes from a TidbCluster's
-// spec.tidb.service, named as the operator names it (NAME-tidb).
-func tidbService(ob object) []timeline.Service {
-	svc := node.Lookup(ob.node, "spec", "tidb", "service")
-	if !node.IsMap(svc) {
-		return nil
-	}
-	return []timeline.Service{{Name: ob.name + "-tidb", Namespace: ob.ns, Type: node.GetStr(svc, "type"),
-		Class: node.GetStr(svc, "loadBalancerClass"), Annotations: node.Labels(node.Get(svc, "annotations"))}}
+	return ns + "/" + name
 }

@@ -68,6 +68,11 @@ type Renderer struct {
 	auto bool
 }
 
+// Catalog is the catalog the renderer looks every profile up in: the
+// built-ins, --profiles and the config's spec.profiles. Readers of its
+// decisions (check, explain) look profiles' data up here too.
+func (r *Renderer) Catalog() *profiles.Catalog { return r.catalog }
+
 // New validates the options.
 func New(opts Options) (*Renderer, error) {
 	cfg := opts.Config

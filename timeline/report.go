@@ -16,8 +16,14 @@ type Report struct {
 	Kind       string `json:"kind"`
 	// Mode is "rendered" (as the pods will stop after graceful render) or
 	// "as-is" (as the input's pods stop today).
-	Mode      string      `json:"mode"`
+	Mode string `json:"mode"`
+	// Selection says how profiles were chosen, e.g. "--profile auto (the
+	// default, as graceful check's)": the same selection says what render does.
+	Selection string      `json:"selection,omitempty"`
 	Workloads []*Timeline `json:"workloads"`
+	// Skipped are the workloads left out, each with why, as graceful check
+	// asks nothing of their shutdown (Helm hooks, batch pods).
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Report identity and modes.
@@ -59,9 +65,15 @@ func (r *Report) WriteText(out io.Writer) error {
 		what = "as the input stands (--as-is)"
 	}
 	fmt.Fprintf(w, "Shutdown of %d workload(s), %s; times in seconds after the pod's deletion.\n", len(r.Workloads), what)
+	if r.Selection != "" {
+		fmt.Fprintf(w, "Profile selection: %s.\n", r.Selection)
+	}
 	for _, t := range r.Workloads {
 		w.WriteString("\n")
 		t.writeText(w)
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(w, "\nLeft out, as graceful check asks nothing of their shutdown: %s.\n", strings.Join(r.Skipped, "; "))
 	}
 	if len(r.Workloads) > 0 {
 		fmt.Fprintf(w, "\n%d conflict(s).\n", r.Conflicts())
@@ -71,7 +83,10 @@ func (r *Report) WriteText(out io.Writer) error {
 
 func (t *Timeline) writeText(w *bufio.Writer) {
 	head := t.Kind + " " + t.qualifiedName()
-	if t.File != "" {
+	switch {
+	case t.Location != "":
+		head = t.Location + " " + head // as graceful check writes it
+	case t.File != "":
 		head += " (" + t.File + ")"
 	}
 	fmt.Fprintln(w, head)
@@ -84,6 +99,9 @@ func (t *Timeline) writeText(w *bufio.Writer) {
 		profile = t.Profile
 	}
 	fmt.Fprintf(w, "  profile: %s\n", profile)
+	if t.Unchanged != "" {
+		fmt.Fprintf(w, "  render leaves it unchanged: %s\n", t.Unchanged)
+	}
 	fmt.Fprintf(w, "  grace period: %d s (%s)\n", t.GraceSeconds, t.GraceSource)
 	for _, c := range t.Containers {
 		fmt.Fprintf(w, "  container %s (%s): %s\n", c.Name, orNone(c.Image, "no image"), c.summary())
@@ -143,6 +161,9 @@ func (c Container) summary() string {
 		if !c.PreStop.Exact {
 			h += " (not fully readable: " + strings.Join(c.PreStop.Unknown, "; ") + ")"
 		}
+		if c.PreStop.Broken != "" {
+			h += " (may not run: " + c.PreStop.Broken + ")"
+		}
 		parts = append(parts, h)
 	}
 	at := "at"
@@ -160,6 +181,8 @@ func (c Container) summary() string {
 
 func (lb LoadBalancer) summary() string {
 	switch {
+	case lb.Rejected:
+		return "drain setting rejected, may not drain (" + lb.Source + ")"
 	case lb.Provider == "":
 		return lb.Source
 	case !lb.On && lb.Known:

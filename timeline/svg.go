@@ -119,14 +119,19 @@ func (t *Timeline) horizon() int {
 			end = max(end, c.Signal.AtSeconds+*c.DrainSeconds)
 		}
 	}
-	for _, lb := range t.LoadBalancers {
-		end = max(end, lb.Seconds)
-	}
 	if t.Sidecar != nil {
 		end = max(end, t.Sidecar.ExitSeconds)
 	}
+	for _, lb := range t.LoadBalancers {
+		end = max(end, min(lb.Seconds, axisLimit(end)))
+	}
 	return end
 }
+
+// axisLimit is how far past the pod's end the axis goes for a load
+// balancer's drain: a longer one is clipped, with a label, so that one
+// drain of an hour does not squeeze every pod into the first pixels.
+func axisLimit(podEnd int) int { return podEnd + max(10, podEnd/2) }
 
 // tickStep is a round step that gives at most about 12 ticks.
 func tickStep(end int) int {
@@ -172,10 +177,17 @@ func (t *Timeline) drawSVG(b *strings.Builder, y int, x func(int) float64) int {
 			color = colorConflict
 		}
 		switch {
+		case lb.Known && lb.Seconds > t.horizon():
+			// Clipped at the axis' end, and labelled with its length.
+			end := t.horizon()
+			bar(b, x(0), x(end), y, color, tip)
+			fmt.Fprintf(b, `<text x="%.1f" y="%d" text-anchor="end" fill="%s">%d s ›<title>%s</title></text>`+"\n", x(end)-3, y+14, colorText, lb.Seconds, esc(tip))
 		case lb.Known && lb.Seconds > 0:
 			bar(b, x(0), x(lb.Seconds), y, color, tip)
 		case lb.Known:
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">drain off<title>%s</title></text>`+"\n", x(0)+3, y+14, color, esc(tip))
+		case lb.Rejected:
+			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s">drain setting rejected: may not drain<title>%s</title></text>`+"\n", x(0)+3, y+14, colorConflict, esc(tip))
 		default:
 			fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="#666666">drain unknown<title>%s</title></text>`+"\n", x(0)+3, y+14, esc(tip))
 		}
@@ -241,9 +253,16 @@ func (t *Timeline) drawContainer(b *strings.Builder, c Container, y int, x func(
 	default:
 		bar(b, x(sig), x(c.KillSeconds), y, colorUnknown, "running until it exits; its drain is unknown (no profile)")
 	}
+	if c.PreStop.Broken != "" {
+		what := "preStop hook may not run"
+		if strings.HasPrefix(c.PreStop.Broken, CodeSharedPID1) {
+			what = "preStop hook's signal misses the application"
+		}
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" fill="%s" font-size="10">%s<title>%s</title></text>`+"\n", x(t.GraceSeconds/2), y+14, colorConflict, what, esc(c.PreStop.Broken))
+	}
 	// The signal: a marker, red when it is a conflict.
 	color := colorText
-	if t.has(CodeFastStop, c.Name) || t.has(CodeNoDelay, c.Name) {
+	if t.has(CodeFastStop, c.Name) || t.has(CodeNoDelay, c.Name) || t.has(CodeBroken, c.Name) {
 		color = colorConflict
 	}
 	sx := x(sig)

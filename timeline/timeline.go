@@ -51,6 +51,13 @@ const (
 	CodeNoDelay = "GS304"
 	// CodeFastStop: the application gets a signal that stops it abruptly.
 	CodeFastStop = "GS305"
+	// CodeBroken: a piece of the shutdown that graceful check finds broken
+	// (a hook that cannot run, a drain setting the controller rejects): the
+	// timeline does not count on it.
+	CodeBroken = "GS306"
+	// CodeSharedPID1 is graceful check's code for a hook that signals PID 1
+	// in a pod that shares its process namespace.
+	CodeSharedPID1 = "GS207"
 )
 
 // Workload is one object that runs pods.
@@ -80,6 +87,9 @@ type Service struct {
 	// TargetPorts are the ports the Service sends to (targetPort, else
 	// port), as numbers or names; empty: unknown, any.
 	TargetPorts []string
+	// Broken is graceful check's finding on the Service's drain setting
+	// (GS204, "CODE: message"), where the controller rejects it.
+	Broken string
 }
 
 // ReadService reads a Service object.
@@ -154,15 +164,35 @@ type Options struct {
 	// Providers are the load balancer providers of the run (--provider):
 	// a load balancer Service with no drain annotation has their default.
 	Providers []string
+	// Catalog is where profiles' data is looked up (image stop signals):
+	// the one render used; nil: the built-ins.
+	Catalog *profiles.Catalog
+	// Serving are the containers that take requests, as graceful check
+	// reads them (true: a Service routes to it); nil: any that declares a
+	// port, a Service routing to it where it selects the pods.
+	Serving map[string]bool
+	// BrokenHooks are graceful check's findings on a container's preStop
+	// hook, by container ("CODE: message"): a hook that fails, is dropped,
+	// or signals the wrong process.
+	BrokenHooks map[string]string
 }
 
 // Timeline is one workload's shutdown. The JSON field names are a stable
 // schema (docs/explain.md).
 type Timeline struct {
-	Kind          string `json:"kind"`
-	Namespace     string `json:"namespace,omitempty"`
-	Name          string `json:"name"`
-	File          string `json:"file,omitempty"`
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	File      string `json:"file,omitempty"`
+	// Line is the object's line in File; Source the Helm template it came
+	// from (its `# Source:` comment). Location is both for people, as
+	// graceful check writes it.
+	Line     int    `json:"line,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Location string `json:"location,omitempty"`
+	// Unchanged says why graceful render leaves the workload as it is,
+	// where it does (after render).
+	Unchanged     string `json:"unchanged,omitempty"`
 	Profile       string `json:"profile,omitempty"`
 	ProfileReason string `json:"profileReason,omitempty"`
 	GraceSeconds  int    `json:"gracePeriodSeconds"`
@@ -210,6 +240,9 @@ type PreStop struct {
 	WaitsForExit bool     `json:"waitsForExit,omitempty"`
 	Text         string   `json:"text,omitempty"`
 	Unknown      []string `json:"unknown,omitempty"`
+	// Broken is graceful check's finding on the hook ("CODE: message"): the
+	// timeline counts neither its delay nor its signal.
+	Broken string `json:"broken,omitempty"`
 }
 
 // Signal is a signal, when it comes and from where.
@@ -230,6 +263,9 @@ type LoadBalancer struct {
 	Seconds int    `json:"seconds"`
 	Known   bool   `json:"known"`
 	Source  string `json:"source"`
+	// Rejected: graceful check finds the drain setting one the controller
+	// rejects (Source says why), so no drain is counted on.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // Sidecar is the pod's Istio proxy.
@@ -400,8 +436,35 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 	}
 	ports := node.Get(c.Node, "ports")
 	out.Serving = !w.Batch && (node.IsSeq(ports) && len(ports.Content) > 0 || p != nil && p.PreStopDelaySeconds > 0)
+	if o.Serving != nil {
+		_, serves := o.Serving[c.Name]
+		out.Serving = !w.Batch && (serves || p != nil && p.PreStopDelaySeconds > 0)
+		routed = o.Serving[c.Name]
+	}
 	hook := transformers.ReadPreStop(c.Node)
 	out.PreStop = PreStop{Kind: hook.Kind, DelaySeconds: hook.DelaySeconds, Exact: hook.Exact(), WaitsForExit: hook.WaitsForExit, Text: hook.Text, Unknown: hook.Unknown}
+	// brokenWait: the hook's wait for PID 1 lasts the grace period, however
+	// long: a longer grace period would not help, and GS306 says why (no
+	// GS303 of it).
+	brokenWait := false
+	if broken := o.BrokenHooks[c.Name]; broken != "" {
+		// What check calls broken is not drawn as working: no delay, no
+		// signal from the hook; the kubelet's own signal comes at once.
+		out.PreStop.Broken = broken
+		code, _, _ := strings.Cut(broken, ":")
+		if code == CodeSharedPID1 && hook.Signal != "" {
+			// The hook runs, but its signal reaches the pause process, and
+			// a wait for PID 1 to exit lasts until the grace period ends.
+			t.conflict(CodeBroken, c.Name, 0, "the %s of %q's preStop hook may miss the application, so the timeline does not count it; graceful check %s", hook.Signal, c.Name, broken)
+			hook.Signal, hook.SignalVia = "", ""
+			if hook.WaitsForExit {
+				hook.DelaySeconds, hook.WaitsForExit, brokenWait = t.GraceSeconds, false, true
+			}
+		} else {
+			t.conflict(CodeBroken, c.Name, 0, "the preStop hook of %q may not run, so the timeline counts neither its delay nor its signal; graceful check %s", c.Name, broken)
+			hook = transformers.Hook{Kind: "none", DelayExact: true}
+		}
+	}
 	grace := t.GraceSeconds
 	name := c.Name
 
@@ -410,7 +473,7 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 	kubelet := Signal{Name: "SIGTERM", Source: "the kubelet's default; an image STOPSIGNAL graceful does not know would win"}
 	if s := node.GetStr(node.Get(c.Node, "lifecycle"), "stopSignal"); s != "" {
 		kubelet = Signal{Name: s, Source: "lifecycle.stopSignal"}
-	} else if s, who := imageStopSignal(c.Image); s != "" {
+	} else if s, who := imageStopSignal(o.Catalog, c.Image); s != "" {
 		kubelet = Signal{Name: s, Source: "the image's STOPSIGNAL, " + who}
 	}
 
@@ -489,14 +552,14 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 			t.conflict(CodeFastStop, name, out.Signal.AtSeconds, "%q stops at once on %s: %s is %q (%s), not %q, so requests in flight are cut",
 				name, out.Signal.Name, m.Name, m.Value, m.Spelling, m.Want)
 		}
-		t.checkContainer(out, p, hook, kubelet)
-	} else if out.Serving && routed && hook.Kind == "none" && c.Name != transformers.IstioProxy {
+		t.checkContainer(out, p, hook, kubelet, brokenWait)
+	} else if out.Serving && routed && hook.Kind == "none" && out.PreStop.Broken == "" && c.Name != transformers.IstioProxy {
 		t.conflict(CodeNoDelay, name, 0, "container %q serves a Service (it declares a port) and has no preStop delay: it gets %s at once, while the endpoint removal is still on its way, so requests reach a stopping process",
 			name, out.Signal.Name)
 	}
 	// Without a profile the drain is unknown: only a hook that leaves the
 	// application less than the kubelet's minimum is sure to cut requests.
-	if p == nil && hook.DelaySeconds > 0 && hook.DelaySeconds+MinSignalSeconds > grace {
+	if p == nil && !brokenWait && hook.DelaySeconds > 0 && hook.DelaySeconds+MinSignalSeconds > grace {
 		t.conflict(CodeGraceShort, name, grace, "the preStop hook of %q waits %d s, and the grace period is %d s: the application gets its signal only %d s before SIGKILL; give the grace period the delay and the drain",
 			name, hook.DelaySeconds, grace, kill-min(hook.DelaySeconds, grace))
 	}
@@ -505,11 +568,11 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 }
 
 // checkContainer finds the conflicts of a profiled container.
-func (t *Timeline) checkContainer(c Container, p *profiles.Profile, hook transformers.Hook, kubelet Signal) {
+func (t *Timeline) checkContainer(c Container, p *profiles.Profile, hook transformers.Hook, kubelet Signal, brokenWait bool) {
 	name := c.Name
 	drain := *c.DrainSeconds
 	need := hook.DelaySeconds + drain + p.HeadroomSeconds
-	if need > t.GraceSeconds {
+	if need > t.GraceSeconds && !brokenWait {
 		budget := fmt.Sprintf("delay %d s + drain %d s", hook.DelaySeconds, drain)
 		if p.HeadroomSeconds > 0 {
 			budget += fmt.Sprintf(" + headroom %d s", p.HeadroomSeconds)
@@ -555,9 +618,12 @@ func appDrain(c transformers.Container, p *profiles.Profile) (int, string) {
 
 // imageStopSignal is the STOPSIGNAL a profile's data knows the image to
 // have, and which profile knows it.
-func imageStopSignal(image string) (signal, profile string) {
-	for _, name := range profiles.Names() {
-		p, _ := profiles.Get(name)
+func imageStopSignal(catalog *profiles.Catalog, image string) (signal, profile string) {
+	if catalog == nil {
+		catalog = profiles.Builtin()
+	}
+	for _, name := range catalog.Names() {
+		p, _ := catalog.Get(name)
 		if s := p.KnownStopSignal(image); s != "" {
 			return s, "as the " + name + " profile's imageStopSignals know it"
 		}
@@ -572,6 +638,13 @@ func (t *Timeline) loadBalancers(services []Service, providers []string, p *prof
 			continue
 		}
 		drains := transformers.ReadServiceDrain(s.Annotations, s.Class)
+		if s.Broken != "" {
+			// The controller rejects the setting: no drain to count on.
+			t.LoadBalancers = append(t.LoadBalancers, LoadBalancer{Service: s.Name, Rejected: true,
+				Source: "graceful check " + s.Broken})
+			t.conflict(CodeBroken, "", 0, "load balancer %s may not drain at all, as the controller rejects its drain setting; graceful check %s", s.Name, s.Broken)
+			continue
+		}
 		if len(drains) == 0 {
 			for _, name := range providers {
 				if d, ok := transformers.DefaultServiceDrain(name, s.Annotations, s.Class); ok {

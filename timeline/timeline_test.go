@@ -14,9 +14,14 @@ import (
 // it with the named profile (or none) applied to the named containers.
 func build(t *testing.T, stream, profile string, containers ...string) *Timeline {
 	t.Helper()
+	return buildWith(t, stream, Options{}, profile, containers...)
+}
+
+// buildWith is build with more of what graceful knows (o).
+func buildWith(t *testing.T, stream string, o Options, profile string, containers ...string) *Timeline {
+	t.Helper()
 	dec := yaml.NewDecoder(strings.NewReader(stream))
 	var w Workload
-	var o Options
 	for {
 		var doc yaml.Node
 		if err := dec.Decode(&doc); err != nil {
@@ -121,6 +126,32 @@ containers:
 	}
 	if got := codes(tl); got != "" {
 		t.Fatalf("conflicts %s: %+v", got, tl.Conflicts)
+	}
+}
+
+// A hook whose wait for PID 1 lasts the grace period (check's GS207) is
+// GS306 only: a longer grace period would not help, so no GS303 (and no
+// GS202 in check), with a profile's drain or without one.
+func TestBrokenWaitIsNotGraceShort(t *testing.T) {
+	stream := pod(`
+shareProcessNamespace: true
+containers:
+  - name: nginx
+    image: nginx:1.27
+    lifecycle:
+      preStop:
+        exec:
+          command: ["/bin/sh", "-c", "sleep 5; kill -QUIT 1; while kill -0 1 2>/dev/null; do sleep 1; done"]
+`)
+	broken := Options{BrokenHooks: map[string]string{"nginx": CodeSharedPID1 + ": PID 1 is the pause process"}}
+	for _, profile := range []string{"nginx", ""} {
+		tl := buildWith(t, stream, broken, profile, "nginx")
+		if got := codes(tl); got != CodeBroken {
+			t.Errorf("profile %q: conflicts %s, want %s only: %+v", profile, got, CodeBroken, tl.Conflicts)
+		}
+		if e, ok := event(tl, EventPreStopEnd, "nginx"); !ok || e.AtSeconds != 30 {
+			t.Errorf("profile %q: the wait should last the grace period: %+v", profile, e)
+		}
 	}
 }
 

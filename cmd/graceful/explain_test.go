@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -32,6 +33,16 @@ func TestExplainGolden(t *testing.T) {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			input := readFile(t, in)
 			args := caseArgs(dir, "explain")
+			if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil {
+				// A manifest explain cannot read fails as render and check
+				// fail on it: exit 2, an error naming file and document.
+				_, _, err := execute(input, args...)
+				if err == nil {
+					t.Fatalf("graceful %s: no error", strings.Join(args, " "))
+				}
+				compareGolden(t, filepath.Join(dir, "error.txt"), fmt.Sprintf("exit %d: %v\n", exitCode(err), err))
+				return
+			}
 			for _, format := range []string{"txt", "json", "svg"} {
 				output := map[string]string{"txt": "text"}[format]
 				if output == "" {
@@ -134,12 +145,13 @@ func TestExplainRenderedIsAsIsOfTheOutput(t *testing.T) {
 		dir := filepath.Dir(in)
 		data, _ := os.ReadFile(filepath.Join(dir, "args"))
 		args := strings.Fields(string(data))
-		if slices.Contains(args, "--as-is") {
+		if _, err := os.Stat(filepath.Join(dir, "error.txt")); err == nil || slices.Contains(args, "--as-is") {
 			continue
 		}
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			input := readFile(t, in)
-			rendered, _, err := execute(input, append([]string{"render"}, args...)...)
+			// explain's default is check's, --profile auto; render's is none.
+			rendered, _, err := execute(input, append([]string{"render", "--profile=auto"}, args...)...)
 			if err != nil {
 				t.Fatal(err)
 			}
