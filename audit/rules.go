@@ -52,6 +52,9 @@ var Rules = []Rule{
 	{"GS212", "The profile cannot be made safe from the manifest alone",
 		"The container's command keeps the stop signal from the application (node started through npm start), or it sets the application's shutdown otherwise than the profile needs: render leaves it as it is, and the application stops abruptly until the command or setting is changed as the message says.",
 		transformers.Warning},
+	{"GS213", "The application gets a signal that stops it fast",
+		"The profile's application stops gracefully on one signal: another (the image's STOPSIGNAL, lifecycle.stopSignal, the kubelet's SIGTERM after a hook that did not wait for the exit) makes it stop at once and cut requests in flight.",
+		transformers.Warning},
 }
 
 // RuleFor returns the rule of a code.
