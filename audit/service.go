@@ -17,13 +17,25 @@ import (
 // it would add to a copy of the Service (GS203), which controller owns it
 // (GS211), and checks the values already there against its range (GS204).
 func (c *checker) checkService(s *service) []Finding {
-	if s.Type != "LoadBalancer" || len(c.providers) == 0 {
+	if s.Type != "LoadBalancer" {
 		return nil
 	}
 	for _, w := range s.workloads {
 		if w.profile != nil && !w.profile.TakesLoadBalancerDrain() {
 			return nil // render says why: nothing routes requests to it through an endpoint
 		}
+	}
+	// covered are the providers a finding already names: the timeline's
+	// GS301 for them says the same.
+	covered := map[string]bool{}
+	out := c.providerChecks(s, covered)
+	return append(out, c.drainConflicts(s, covered)...)
+}
+
+// providerChecks are checkService's findings per --provider.
+func (c *checker) providerChecks(s *service, covered map[string]bool) []Finding {
+	if len(c.providers) == 0 {
+		return nil
 	}
 	meta := node.Get(s.obj.Node, "metadata")
 	annotations := node.Get(meta, "annotations")
@@ -44,6 +56,7 @@ func (c *checker) checkService(s *service) []Finding {
 		found, err := transformers.ServiceDrain{Providers: []transformers.Provider{p}}.Transform(scratch, "metadata", class, timeline.DefaultGraceSeconds)
 		if err != nil {
 			out = append(out, milder(finding("GS204", line, "metadata.annotations", "provider %s: %v", p.Name, err)))
+			covered[p.Name] = true
 			continue
 		}
 		var missing []string
@@ -62,8 +75,13 @@ func (c *checker) checkService(s *service) []Finding {
 			out = append(out, finding("GS203", line, "metadata.annotations",
 				"load balancer Service for provider %s has no connection drain (%s): the load balancer cuts the connections of a stopping pod at once instead of letting them finish",
 				p.Name, strings.Join(missing, ", ")))
+			covered[p.Name] = true
 		}
-		out = append(out, c.rangeChecks(s, p, annotations)...)
+		ranges := append(c.enableChecks(s, p, annotations), c.rangeChecks(s, p, annotations)...)
+		if len(ranges) > 0 {
+			covered[p.Name] = true
+		}
+		out = append(out, ranges...)
 	}
 	out = append(out, c.awsAttributes(s, annotations, class)...)
 	return out
@@ -88,6 +106,85 @@ func (c *checker) rangeChecks(s *service, p transformers.Provider, annotations *
 		return []Finding{milder(f)}
 	}
 	return nil
+}
+
+// enableChecks: GS204, an enable annotation cloud-provider-aws cannot read.
+// It reads connection-draining-enabled with strconv.ParseBool ("true",
+// "1", "t"...; not "yes", "on") and fails the whole load balancer on
+// another value (aws.go, "error parsing service annotation"): the load
+// balancer is not created or no longer updated.
+func (c *checker) enableChecks(s *service, p transformers.Provider, annotations *yaml.Node) []Finding {
+	v := node.Get(annotations, p.Enable)
+	if p.Name != "aws" || v == nil {
+		return nil
+	}
+	if _, err := strconv.ParseBool(node.Str(v)); err == nil {
+		return nil
+	}
+	f := finding("GS204", s.obj.LineOf(v), "metadata.annotations."+p.Enable,
+		"provider %s: %q is not a boolean cloud-provider-aws reads (it takes \"true\" or \"false\"): it fails to build the load balancer, which gets no drain and no further update", p.Name, node.Str(v))
+	f.Current, f.Proposed = node.Str(v), p.EnableValue
+	return []Finding{f}
+}
+
+// drainConflicts: GS203 (explain's GS301), a load balancer whose drain the
+// annotations set shorter than the pod serves (off, or a timeout below it):
+// it closes the connections the pod is still finishing. The timeline of
+// each workload the Service selects says it; a provider another finding
+// names already is not said twice.
+func (c *checker) drainConflicts(s *service, covered map[string]bool) []Finding {
+	var out []Finding
+	for _, w := range s.workloads {
+		if w.timeline == nil {
+			continue
+		}
+		for _, conf := range w.timeline.Conflicts {
+			provider, ok := lbOfConflict(conf, s.Name)
+			if !ok || covered[provider] {
+				continue
+			}
+			covered[provider] = true
+			field, v := "metadata.annotations", (*yaml.Node)(nil)
+			if p, ok := transformers.Providers[provider]; ok {
+				order := []string{p.Attributes, p.Timeout, p.Enable}
+				if strings.Contains(conf.Message, "does not drain") {
+					order = []string{p.Attributes, p.Enable, p.Timeout}
+				}
+				for _, a := range order {
+					if a != "" && v == nil {
+						if v = node.Lookup(s.obj.Node, "metadata", "annotations", a); v != nil {
+							field = "metadata.annotations." + a
+						}
+					}
+				}
+			}
+			line := s.obj.LineOf(v)
+			if line == 0 {
+				line = s.obj.Ref.Line
+			}
+			f := finding("GS203", line, field, "%s (workload %s %s)", conf.Message, w.obj.Ref.Kind, w.obj.Ref.Name)
+			if v != nil {
+				f.Current = node.Str(v)
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// lbOfConflict is the provider of a timeline GS301 on the load balancer
+// Service of a name: the timeline's message names it "load balancer NAME
+// (PROVIDER)".
+func lbOfConflict(conf timeline.Conflict, service string) (string, bool) {
+	if conf.Code != timeline.CodeLBDrainShort {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(conf.Message, "load balancer "+service+" (")
+	if !ok {
+		return "", false
+	}
+	provider, _, ok := strings.Cut(rest, ")")
+	return provider, ok
 }
 
 // milder makes a GS204 a warning: the load balancer lacks its drain, but
