@@ -274,6 +274,10 @@ func ReadServiceDrain(annotations map[string]string, class string) []LBDrain {
 				d.Source = enable + " not set"
 			}
 			d.On = annotations[enable] == p.EnableValue
+			if p.EnableValue == "true" {
+				// cloud-provider-aws reads it with strconv.ParseBool: "True" and "1" are on too.
+				d.On, _ = strconv.ParseBool(annotations[enable])
+			}
 			switch n, err := strconv.Atoi(strings.TrimSpace(annotations[timeout])); {
 			case !d.On:
 				d.Known = true // off: connections end at deregistration
