@@ -16,6 +16,8 @@ import (
 // transformers' provider table: check asks render's own ServiceDrain what
 // it would add to a copy of the Service (GS203), which controller owns it
 // (GS211), and checks the values already there against its range (GS204).
+// A drain the annotations set off or shorter than the pods serve is the
+// timeline's GS301 (GS203), whatever the --provider.
 func (c *checker) checkService(svc *service) []Finding {
 	return c.checkLB(&lbService{service: svc, meta: node.Get(svc.obj.Node, "metadata"), metaPath: "metadata"})
 }
