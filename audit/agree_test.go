@@ -113,3 +113,79 @@ func TestCheckAgreesWithExplain(t *testing.T) {
 func objectCode(kind, namespace, name, code string) string {
 	return kind + " " + namespace + "/" + name + " " + code
 }
+
+// TestCheckReportsExplainsSignalsAndDrains: each GS305 (fast stop) explain
+// --as-is reports is a GS213, GS212 or GS208 on the same workload, and each
+// GS213 a GS305; each GS301 (load balancer drain off or too short) is a
+// GS203 or GS204 on the Service it names.
+func TestCheckReportsExplainsSignalsAndDrains(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/check/*/input.yaml")
+	more, _ := filepath.Glob("../testdata/explain/*/input.yaml")
+	files = append(files, more...)
+	if dir := corpus.Find(t); dir != "" {
+		found, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		files = append(files, found...)
+	}
+	compared := map[string]int{}
+	for _, providers := range [][]string{{"aws"}, {"aws-lbc"}} {
+		opts := audit.Options{Render: render.Options{Profile: "auto", Providers: providers}}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(data), "kind: ResourceList") {
+				continue
+			}
+			inputs := []render.Input{{Name: filepath.Base(f), Data: data}}
+			report, err := audit.Check(inputs, opts)
+			if err != nil {
+				continue
+			}
+			explained, err := explain.Run(explain.Options{Render: opts.Render, AsIs: true}, inputs)
+			if err != nil {
+				t.Fatalf("%s: explain: %v", f, err)
+			}
+			codes := map[string][]string{}
+			for _, res := range report.Results {
+				k := res.Ref.Kind + " " + res.Ref.Namespace + "/" + res.Ref.Name
+				for _, fd := range res.Findings {
+					codes[k] = append(codes[k], fd.Code)
+				}
+			}
+			fastStops := map[string]bool{}
+			for _, tl := range explained.Workloads {
+				k := tl.Kind + " " + tl.Namespace + "/" + tl.Name
+				for _, c := range tl.Conflicts {
+					switch c.Code {
+					case timeline.CodeFastStop:
+						compared[c.Code]++
+						fastStops[k] = true
+						if !slices.ContainsFunc(codes[k], func(code string) bool { return code == "GS213" || code == "GS212" || code == "GS208" }) {
+							t.Errorf("%s %v: explain --as-is has %s on %s, check has no GS213, GS212 or GS208", f, providers, c.Code, k)
+						}
+					case timeline.CodeLBDrainShort:
+						compared[c.Code]++
+						name, _, _ := strings.Cut(strings.TrimPrefix(c.Message, "load balancer "), " ")
+						svc := "Service " + tl.Namespace + "/" + name
+						if tl.Kind == "TidbCluster" {
+							svc = k // its spec.tidb.service, which tidb-operator copies
+						}
+						if !slices.Contains(codes[svc], "GS203") && !slices.Contains(codes[svc], "GS204") {
+							t.Errorf("%s %v: explain --as-is has %s on %s (%s), check has no GS203 or GS204 on %s", f, providers, c.Code, k, c.Message, svc)
+						}
+					}
+				}
+			}
+			for k, cs := range codes {
+				if slices.Contains(cs, "GS213") && !fastStops[k] {
+					t.Errorf("%s %v: check has GS213 on %s, explain --as-is no GS305", f, providers, k)
+				}
+			}
+		}
+	}
+	if compared[timeline.CodeFastStop] == 0 || compared[timeline.CodeLBDrainShort] == 0 {
+		t.Errorf("compared nothing: %v", compared)
+	}
+	t.Logf("%d inputs, conflicts compared: %v", len(files), compared)
+}

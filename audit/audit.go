@@ -226,6 +226,10 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			add(w.obj, check(c, w))
 		}
 	}
+	// Then what the timelines say of the Services' drains (GS301).
+	for _, s := range c.services {
+		add(s.obj, c.checkServiceDrain(s))
+	}
 	for _, o := range objects {
 		if res := results[keyOf(o.Ref)]; res != nil {
 			res.Fix = c.fix(o.Ref)
@@ -250,6 +254,8 @@ var workloadChecks = []func(*checker, *workload) []Finding{
 	(*checker).checkIstio,
 	(*checker).checkPDB,
 	(*checker).checkUnsafe,
+	(*checker).checkOperatorService,
+	(*checker).checkStopSignal,
 }
 
 func newChecker(opts Options) (*checker, error) {

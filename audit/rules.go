@@ -22,8 +22,8 @@ var Rules = []Rule{
 	{"GS202", "The grace period does not cover the preStop delay and the application's drain",
 		"The kubelet counts the preStop hook against terminationGracePeriodSeconds (default 30 s) and kills the container when it runs out: requests still in flight are cut.",
 		transformers.Warning},
-	{"GS203", "A load balancer Service has no connection drain for the provider",
-		"Without the provider's drain annotations the cloud load balancer cuts the connections to a deregistered target at once, instead of letting them finish.",
+	{"GS203", "A load balancer Service has no connection drain for the provider, or one shorter than its pods serve",
+		"Without the provider's drain annotations, or with a drain that is off or ends before the pod has finished (explain's GS301), the cloud load balancer cuts the connections to a deregistered target instead of letting them finish.",
 		transformers.Warning},
 	{"GS204", "A load balancer Service has drain annotations its controller rejects or ignores",
 		"A value out of the controller's range, an attribute the controller refuses, or a missing prerequisite leaves the load balancer without its drain (warning), or stops the controller from updating it (error).",
@@ -51,6 +51,9 @@ var Rules = []Rule{
 		transformers.Info},
 	{"GS212", "The profile cannot be made safe from the manifest alone",
 		"The container's command keeps the stop signal from the application (node started through npm start), or it sets the application's shutdown otherwise than the profile needs: render leaves it as it is, and the application stops abruptly until the command or setting is changed as the message says.",
+		transformers.Warning},
+	{"GS213", "The application gets a signal that stops it fast",
+		"The profile's application stops gracefully on one signal: another (the image's STOPSIGNAL, lifecycle.stopSignal, the kubelet's SIGTERM after a hook that did not wait for the exit) makes it stop at once and cut requests in flight.",
 		transformers.Warning},
 }
 

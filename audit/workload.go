@@ -22,6 +22,10 @@ type service struct {
 	workloads []*workload
 	// publishNotReady: the Service lists pods whatever their readiness.
 	publishNotReady bool
+	// covered are the providers a drain finding already names: the
+	// timeline's GS301 for them says the same (nil: not a load balancer
+	// check asks a drain of).
+	covered map[string]bool
 }
 
 func newService(o render.Object) *service {

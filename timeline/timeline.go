@@ -672,7 +672,11 @@ func (t *Timeline) loadBalancers(services []Service, providers []string, p *prof
 				what = fmt.Sprintf("load balancer %s (%s) drains nothing: connections to the pod end at deregistration (%s)", s.Name, d.Provider, lb.Source)
 			}
 			if d.Provider == "aws" {
-				what += "; a classic load balancer's targets are nodes, so this is what a node drain or scale-in does to the pods on it"
+				targets := "a classic load balancer's targets are nodes"
+				if strings.TrimSpace(s.Annotations[transformers.Providers["aws"].TypeAnnotation]) == "nlb" {
+					targets = "an NLB of cloud-provider-aws registers nodes (instance targets)"
+				}
+				what += "; " + targets + ", so this is what a node drain or scale-in does to the pods on it"
 			}
 			t.add(Event{AtSeconds: lb.Seconds, Event: EventLBDrainEnd, Text: what})
 			if (p == nil || p.TakesLoadBalancerDrain()) && lb.Seconds < servingEnd {

@@ -274,6 +274,10 @@ func ReadServiceDrain(annotations map[string]string, class string) []LBDrain {
 				d.Source = enable + " not set"
 			}
 			d.On = annotations[enable] == p.EnableValue
+			if p.EnableValue == "true" {
+				// cloud-provider-aws reads it with strconv.ParseBool: "True" and "1" are on too.
+				d.On, _ = strconv.ParseBool(annotations[enable])
+			}
 			switch n, err := strconv.Atoi(strings.TrimSpace(annotations[timeout])); {
 			case !d.On:
 				d.Known = true // off: connections end at deregistration
@@ -352,7 +356,8 @@ func ContrarySettings(c Container, p *profiles.Profile) []AppSetting {
 
 // DefaultServiceDrain is the drain of a Service that sets none, where the
 // provider's controller manages it: off for the providers with an enable
-// annotation (their default), AWS's 300 s for the AWS Load Balancer Controller.
+// annotation (their default), AWS's 300 s for the AWS Load Balancer
+// Controller and for an NLB of cloud-provider-aws.
 func DefaultServiceDrain(provider string, annotations map[string]string, class string) (LBDrain, bool) {
 	p, ok := Providers[provider]
 	if !ok || p.Unsupported != "" {
@@ -365,6 +370,11 @@ func DefaultServiceDrain(provider string, annotations map[string]string, class s
 			a.Content = append(a.Content, node.NewStr(k), node.NewStr(annotations[k]))
 		}
 		node.Set(meta, "annotations", a)
+	}
+	if (provider == "aws" || provider == "aws-lbc") && class == "" && strings.TrimSpace(annotations[awsType]) == "nlb" {
+		// cloud-provider-aws creates an NLB's target groups without a
+		// deregistration delay (ensureTargetGroup): AWS's default holds.
+		return LBDrain{Provider: "aws", On: true, Seconds: 300, Known: true, Source: "an NLB of cloud-provider-aws (" + awsType + ": nlb) sets no deregistration delay: AWS's default of 300 s"}, true
 	}
 	if _, manages := p.guard(node.Get(meta, "annotations"), class, "metadata"); !manages {
 		return LBDrain{}, false
