@@ -42,8 +42,10 @@ type ConfigSpec struct {
 	StopSignalField bool   `yaml:"stopSignalField,omitempty"`
 	ReplacePreStop  bool   `yaml:"replacePreStop,omitempty"`
 	// Strict makes warnings errors, like --strict.
-	Strict bool   `yaml:"strict,omitempty"`
-	Rules  []Rule `yaml:"rules,omitempty"`
+	Strict bool `yaml:"strict,omitempty"`
+	// PDB adds PodDisruptionBudgets, like --pdb.
+	PDB   bool   `yaml:"pdb,omitempty"`
+	Rules []Rule `yaml:"rules,omitempty"`
 }
 
 // Rule picks workloads and says which profile they get, with overrides.

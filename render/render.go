@@ -44,6 +44,9 @@ type Options struct {
 	ReplacePreStop  bool
 	// Strict makes every warning an error: Helm 4 and kustomize hide stderr.
 	Strict bool
+	// PDB adds a PodDisruptionBudget for each profiled multi-replica
+	// workload that none selects (render/pdb.go).
+	PDB bool
 }
 
 // Renderer applies the options to documents. It holds no per-run state and
@@ -56,6 +59,7 @@ type Renderer struct {
 	stopSignalField bool
 	replacePreStop  bool
 	strict          bool
+	pdb             bool
 	// auto: --profile auto, a profile by image for each workload.
 	auto bool
 }
@@ -69,7 +73,8 @@ func New(opts Options) (*Renderer, error) {
 		return nil, err
 	}
 	r := &Renderer{rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
-		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
+		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict,
+		pdb: opts.PDB || cfg.Spec.PDB}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
 	r.auto = name == profiles.Auto
 	if name != "" && name != profiles.None && !r.auto {
@@ -186,6 +191,8 @@ type run struct {
 	workloads, profiled, optedOut int
 	// objects counts the objects read (documents and List items).
 	objects int
+	// budgets is --pdb's state, nil without it.
+	budgets *disruptions
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
@@ -194,6 +201,9 @@ type run struct {
 func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}, strings: map[string]string{}}
 	st.report.Documents = len(docs)
+	if r.pdb {
+		st.budgets = newDisruptions()
+	}
 	for i, d := range docs {
 		if !d.parsed {
 			if err := st.parse(docs, i); err != nil {
@@ -212,6 +222,9 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	}
 	if err := st.drainServices(); err != nil {
 		return nil, err
+	}
+	if st.budgets != nil {
+		st.addBudgets()
 	}
 	for _, s := range st.services {
 		if err := st.finish(s.doc); err != nil {
@@ -322,6 +335,9 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 		return false, err
 	}
 	st.objects++
+	if st.budgets != nil && st.budgets.observe(ref, object) {
+		return false, nil
+	}
 	if ref.Kind == "Service" {
 		return st.service(d, ref, object), nil
 	}
@@ -348,6 +364,9 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	}
 	if entry != nil {
 		st.record(d, *entry)
+	}
+	if st.budgets != nil && len(st.pods) > pods {
+		st.budgetWorkload(d, w, entry != nil)
 	}
 	return false, nil
 }

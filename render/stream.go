@@ -42,6 +42,9 @@ type Document struct {
 	// annotations, fileIndex its index in that file (-1 if not given).
 	krmItem   bool
 	fileIndex int
+	// added are objects written after this document, each a document of
+	// its own (render --pdb).
+	added []*yaml.Node
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.
