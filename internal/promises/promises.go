@@ -38,7 +38,7 @@ func Check(input, output []byte) error {
 	in, out := Split(input), Split(output)
 	kept := out[:0:0]
 	for i, doc := range out {
-		if i > 0 && isAddedBudget(doc) {
+		if i > 0 && IsAddedBudget(doc) {
 			continue
 		}
 		kept = append(kept, doc)
@@ -64,8 +64,9 @@ func Check(input, output []byte) error {
 	return nil
 }
 
-// isAddedBudget: a policy/v1 PodDisruptionBudget annotated graceful.dev/pdb-for.
-func isAddedBudget(doc []byte) bool {
+// IsAddedBudget: a policy/v1 PodDisruptionBudget annotated graceful.dev/pdb-for,
+// which render --pdb adds.
+func IsAddedBudget(doc []byte) bool {
 	id, err := identityOf(doc)
 	return err == nil && id.apiVersion == "policy/v1" && id.kind == "PodDisruptionBudget" && id.annotations["graceful.dev/pdb-for"] != ""
 }
