@@ -55,7 +55,19 @@ const (
 	// every profile's drain (25 s and more), so a graceful stop must let
 	// every download started before it finish.
 	drillDownloadTimeout = 25 * time.Second
+	// drainTimeout bounds kubectl drain (--timeout): long enough for the
+	// first pod to go (a 5 s delay, then downloads finish), after which a
+	// budget keeps refusing the second eviction.
+	drainTimeout = 20 * time.Second
+	// drainOutOfService: the node stays cordoned this long from the
+	// drain's start, with or without graceful, so that both variants are
+	// measured over the same outage of the node.
+	drainOutOfService = 25 * time.Second
 )
+
+// drainCase is the node drain: generic-http's manifest as a user writes it
+// (no budget) and rendered with --pdb (a budget, maxUnavailable 1).
+var drainCase = drillCase{"generic-http", "generic-http"}
 
 // TestDrill restarts each drill workload under load, without and with
 // graceful, GRACEFUL_DRILL_RUNS times (default 1), on a real single-node
@@ -74,7 +86,7 @@ func TestDrill(t *testing.T) {
 		}
 		runs = n
 	}
-	cases := drillCases
+	cases, drain := drillCases, true
 	if s := os.Getenv("GRACEFUL_DRILL_CASES"); s != "" {
 		cases = nil
 		for _, c := range drillCases {
@@ -82,6 +94,7 @@ func TestDrill(t *testing.T) {
 				cases = append(cases, c)
 			}
 		}
+		drain = strings.Contains(","+s+",", ",drain,")
 	}
 	t0 := time.Now()
 	c := cluster.Up(t, root)
@@ -98,10 +111,12 @@ func TestDrill(t *testing.T) {
 
 	type variant struct {
 		drillCase
-		graceful bool
-		ns, url  string
-		reports  []*drill.Report
-		errs     []error
+		graceful     bool
+		drain        bool
+		ns, url      string
+		reports      []*drill.Report
+		drainReports []*drill.DrainReport
+		errs         []error
 	}
 	var variants []*variant
 	for _, dc := range cases {
@@ -113,12 +128,20 @@ func TestDrill(t *testing.T) {
 			variants = append(variants, v)
 		}
 	}
+	var drains []*variant
+	if drain {
+		drains = []*variant{{drillCase: drainCase, drain: true, ns: "drain-plain"}, {drillCase: drainCase, drain: true, graceful: true, ns: "drain-graceful"}}
+	}
 	t1 := time.Now()
-	for _, v := range variants {
+	for _, v := range append(append([]*variant{}, variants...), drains...) {
 		manifest := filepath.Join(root, "e2e", "testdata", "drill", v.name+".yaml")
 		if v.graceful {
 			// Always what the current profiles write, never a hand-written copy.
-			out := run(t, nil, "", graceful, "render", "--quiet", "--profile", v.profile, "--kube-version", "1.34", manifest).must(t)
+			args := []string{"render", "--quiet", "--profile", v.profile, "--kube-version", "1.34", manifest}
+			if v.drain {
+				args = append(args, "--pdb")
+			}
+			out := run(t, nil, "", graceful, args...).must(t)
 			manifest = filepath.Join(t.TempDir(), v.name+".yaml")
 			if err := os.WriteFile(manifest, []byte(out), 0o644); err != nil {
 				t.Fatal(err)
@@ -127,7 +150,7 @@ func TestDrill(t *testing.T) {
 		kubectl(t, c, "create", "namespace", v.ns)
 		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
 	}
-	for _, v := range variants {
+	for _, v := range append(append([]*variant{}, variants...), drains...) {
 		kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/web", "--timeout=120s")
 		svc, err := client.CoreV1().Services(v.ns).Get(context.Background(), "web", metav1.GetOptions{})
 		if err != nil {
@@ -200,12 +223,30 @@ func TestDrill(t *testing.T) {
 	}
 	t.Logf("%d runs of %d variants in %v", runs, len(variants), time.Since(t1).Round(time.Millisecond))
 
+	// The node drain: one variant at a time, as both share the one node.
+	if len(drains) > 0 {
+		t2 := time.Now()
+		nodes, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+		if err != nil || len(nodes.Items) != 1 {
+			t.Fatalf("want the one node: %v", err)
+		}
+		node := nodes.Items[0].Name
+		for run := 0; run < runs; run++ {
+			for _, v := range drains {
+				rep, err := drainOnce(t, c, client, node, v.ns, v.url)
+				v.drainReports = append(v.drainReports, rep)
+				v.errs = append(v.errs, err)
+			}
+		}
+		t.Logf("%d drains of %d variants in %v", runs, len(drains), time.Since(t2).Round(time.Millisecond))
+	}
+
 	var tsv strings.Builder
 	tsv.WriteString("case\tgraceful\trun\trequests\tretried\tdownloads\tfailed")
 	for _, cl := range drill.Classes {
 		tsv.WriteString("\t" + string(cl))
 	}
-	tsv.WriteString("\trollout_s\n")
+	tsv.WriteString("\trollout_s\n") // for a drain: until the Deployment was whole again
 	for _, v := range variants {
 		var total int64
 		for i, rep := range v.reports {
@@ -232,6 +273,33 @@ func TestDrill(t *testing.T) {
 			t.Errorf("%s: no failed request without graceful in %d runs: the drill cannot tell", v.ns, len(v.reports))
 		}
 	}
+	for _, v := range drains {
+		var total int64
+		for i, rep := range v.drainReports {
+			if v.errs[i] != nil {
+				t.Errorf("%s run %d: %v", v.ns, i+1, v.errs[i])
+			}
+			if rep == nil {
+				continue
+			}
+			total += rep.Failed()
+			fmt.Fprintf(&tsv, "drain\t%v\t%d\t%d\t%d\t%d\t%d", v.graceful, i+1, rep.Requests, rep.Retried, rep.Downloads, rep.Failed())
+			for _, cl := range drill.Classes {
+				fmt.Fprintf(&tsv, "\t%d", rep.Failures[cl])
+			}
+			fmt.Fprintf(&tsv, "\t%.1f\n", rep.Recovered.Seconds())
+			var b strings.Builder
+			rep.Report().Write(&b)
+			t.Logf("%s run %d: kubectl drain ran %v (%v), %d of 2 pods evicted\n%s", v.ns, i+1,
+				rep.DrainTook.Round(100*time.Millisecond), rep.DrainErr, rep.Evicted, b.String())
+			if v.graceful && (rep.Failed() > 0 || rep.Evicted != 1) {
+				t.Errorf("%s run %d: %d failed requests, %d pods evicted at once with graceful --pdb (want 0 and 1)", v.ns, i+1, rep.Failed(), rep.Evicted)
+			}
+		}
+		if !v.graceful && total == 0 {
+			t.Errorf("%s: no failed request without a budget in %d drains: the drill cannot tell", v.ns, len(v.drainReports))
+		}
+	}
 	t.Logf("per run:\n%s", tsv.String())
 	if out := os.Getenv("GRACEFUL_DRILL_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(tsv.String()), 0o644); err != nil {
@@ -248,4 +316,35 @@ func kubectl(t *testing.T, c *cluster.Cluster, args ...string) string {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// drainOnce drains the node of one variant's pods under load (kubectl
+// drain has no namespace filter: the variant's pods get a label its
+// --pod-selector names; their replacements do not carry it), keeps the node
+// cordoned for drainOutOfService, uncordons it, and waits for recovery.
+func drainOnce(t *testing.T, c *cluster.Cluster, client kubernetes.Interface, node, ns, url string) (*drill.DrainReport, error) {
+	label := "graceful.test/drain=" + ns
+	kubectl(t, c, "label", "pods", "-n", ns, "-l", "app=web", label, "--overwrite")
+	kubectlCtx := func(ctx context.Context, args ...string) error {
+		cmd := exec.CommandContext(ctx, c.Kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("kubectl %s: %v: %s", args[0], err, strings.TrimSpace(lastLines(string(out), 3)))
+		}
+		return nil
+	}
+	return drill.RunDrain(context.Background(), drill.DrainOptions{
+		Client: client, Namespace: ns, Deployment: "web",
+		Load: drill.Load{URL: url, BigPath: "/big", BigBytes: cluster.BigBytes,
+			KeepAlive: drill.DefaultKeepAlive, NewConn: drill.DefaultNewConn, Downloads: drill.DefaultDownloads,
+			Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout},
+		Warmup: drillWarmup, Settle: drillSettle,
+		Drain: func(ctx context.Context) error {
+			return kubectlCtx(ctx, "drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
+				"--pod-selector", label, fmt.Sprintf("--timeout=%ds", int(drainTimeout.Seconds())))
+		},
+		OutOfService:   drainOutOfService,
+		Uncordon:       func(ctx context.Context) error { return kubectlCtx(ctx, "uncordon", node) },
+		RecoverTimeout: 2 * time.Minute,
+	})
 }
