@@ -47,6 +47,8 @@ type DrainReport struct {
 	// again after Uncordon.
 	Recovered time.Duration
 	Timeline  []Event
+	Start     time.Time
+	PodIPs    map[string]string
 }
 
 // RunDrain drains under load and reports. Failed requests are counted from
@@ -78,7 +80,7 @@ func RunDrain(ctx context.Context, o DrainOptions) (*DrainReport, error) {
 	loadStart := time.Now()
 	load := startLoad(o.Load)
 	defer load.cancel()
-	tl := &timeline{seen: map[string]podState{}}
+	tl := &timeline{seen: map[string]podState{}, ips: map[string]string{}}
 	tl.observe(before.Items, true)
 	time.Sleep(o.Warmup)
 
@@ -135,7 +137,7 @@ func RunDrain(ctx context.Context, o DrainOptions) (*DrainReport, error) {
 	time.Sleep(o.Settle)
 	rep.Counts = load.stopLoad(false)
 	rep.Duration = time.Since(loadStart)
-	rep.Timeline = tl.events
+	rep.Timeline, rep.Start, rep.PodIPs = tl.events, start, tl.ips
 	if uncordonErr != nil {
 		return rep, fmt.Errorf("uncordon: %w", uncordonErr)
 	}
@@ -155,5 +157,5 @@ func (t *timeline) terminating() int {
 
 // Report is the drain's report in the shape of a restart's, for Write.
 func (r *DrainReport) Report() *Report {
-	return &Report{Counts: r.Counts, Duration: r.Duration, Rollout: r.Recovered, Timeline: r.Timeline}
+	return &Report{Counts: r.Counts, Duration: r.Duration, Rollout: r.Recovered, Timeline: r.Timeline, Start: r.Start, PodIPs: r.PodIPs}
 }
