@@ -299,8 +299,8 @@ func TestDrill(t *testing.T) {
 			fmt.Fprintf(&tsv, "\t%.1f\t%d\n", rep.Recovered.Seconds(), v.live[i])
 			var b strings.Builder
 			rep.Report().Write(&b)
-			t.Logf("%s run %d: kubectl drain ran %v (%v), %d of 2 pods evicted\n%s", v.ns, i+1,
-				rep.DrainTook.Round(100*time.Millisecond), rep.DrainErr, rep.Evicted, b.String())
+			t.Logf("%s run %d: kubectl drain ran %v (%v), %d of 2 pods evicted; uncordoned after %v, whole again after %v (the \"rollout\" below)\n%s", v.ns, i+1,
+				rep.DrainTook.Round(100*time.Millisecond), rep.DrainErr, rep.Evicted, drainOutOfService, rep.Recovered.Round(100*time.Millisecond), b.String())
 			if v.graceful && (rep.Failed()-v.live[i] > 0 || rep.Evicted != 1) {
 				t.Errorf("%s run %d: %d failed requests (%d more timed out on a live pod), %d pods evicted at once with graceful --pdb (want 0 and 1)", v.ns, i+1, rep.Failed()-v.live[i], v.live[i], rep.Evicted)
 			}
