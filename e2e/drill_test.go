@@ -71,8 +71,10 @@ var drainCase = drillCase{"generic-http", "generic-http"}
 
 // TestDrill restarts each drill workload under load, without and with
 // graceful, GRACEFUL_DRILL_RUNS times (default 1), on a real single-node
-// cluster (hack/cluster.sh; needs root). Opt in with GRACEFUL_DRILL=1;
-// GRACEFUL_DRILL_CASES=nginx-term,tidb picks cases; GRACEFUL_DRILL_OUT
+// cluster (hack/cluster.sh; needs root), then drains the node of
+// generic-http's pods without and with graceful --pdb. Opt in with
+// GRACEFUL_DRILL=1 (hack/test.sh sets it under CI=true);
+// GRACEFUL_DRILL_CASES=nginx-term,tidb,drain picks cases; GRACEFUL_DRILL_OUT
 // names a file for the per-run counts (TSV).
 func TestDrill(t *testing.T) {
 	if os.Getenv("GRACEFUL_DRILL") == "" {
