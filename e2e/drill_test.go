@@ -147,6 +147,9 @@ func TestDrill(t *testing.T) {
 				args = append(args, "--pdb")
 			}
 			out := run(t, nil, "", graceful, args...).must(t)
+			if orig, _ := os.ReadFile(manifest); out == string(orig) {
+				t.Fatalf("graceful %s left %s unchanged: the drill would compare it with itself", strings.Join(args, " "), manifest)
+			}
 			manifest = filepath.Join(t.TempDir(), v.name+".yaml")
 			if err := os.WriteFile(manifest, []byte(out), 0o644); err != nil {
 				t.Fatal(err)
