@@ -37,6 +37,7 @@ if [ "${CI:-}" = true ] || [ "${GRACEFUL_DRILL:-}" = 1 ]; then
     exit 1
   fi
   hack/tools.sh kubectl kubelet kube-controller-manager kube-scheduler kube-proxy >/dev/null
+  mkdir -p .cache
   GRACEFUL_DRILL=1 GRACEFUL_DRILL_RUNS="${GRACEFUL_DRILL_RUNS:-2}" GRACEFUL_DRILL_OUT="${GRACEFUL_DRILL_OUT:-$PWD/.cache/drill-runs.tsv}" \
     go test -count=1 -timeout 40m ./e2e -run 'TestDrill$'
 fi
