@@ -32,6 +32,7 @@ const (
 	CodePDBUnknown   = "GS405" // replicas or selector cannot be read (a template)
 	CodePDBDaemonSet = "GS406" // DaemonSets get none: drain skips their pods
 	CodePDBSingle    = "GS407" // one replica: a budget of 1 would hold nothing
+	CodePDBHelmHook  = "GS408" // a Helm hook: the budget would outlive it
 )
 
 // budgetKinds are the kinds whose pods a budget protects from a drain:
@@ -416,7 +417,8 @@ type Object struct {
 // the objects selects (same namespace, or either without one; matchLabels
 // and matchExpressions). It is the rule `render --pdb` adds budgets by,
 // without render's restriction to profiled workloads; `graceful check`
-// reports each as a finding. Replicas given by a template are skipped.
+// reports each as a finding. Replicas given by a template and Helm hooks
+// are skipped.
 func UnprotectedWorkloads(objects []Object) []Unprotected {
 	x := newDisruptions()
 	type cand struct {
@@ -438,7 +440,7 @@ func UnprotectedWorkloads(objects []Object) []Unprotected {
 			setIdentity(&ref, n)
 		}
 		ref.order, ref.Item = i+1, 0 // tells the objects apart
-		if x.observe(ref, n) || !budgetKinds[ref.Kind] {
+		if x.observe(ref, n) || !budgetKinds[ref.Kind] || node.GetStr(node.Lookup(n, "metadata", "annotations"), helmHookAnnotation) != "" {
 			continue
 		}
 		replicas := 1
@@ -477,6 +479,14 @@ func (st *run) budgetWorkload(d *Document, w *workload, hasEntry bool) {
 	if w.ref.Kind == "DaemonSet" && entry >= 0 {
 		e := &st.report.Entries[entry]
 		e.Findings = append(e.Findings, daemonSetNote())
+	}
+	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
+		if budgetKinds[w.ref.Kind] && entry >= 0 {
+			e := &st.report.Entries[entry]
+			e.Findings = append(e.Findings, transformers.Finding{Code: CodePDBHelmHook, Severity: transformers.Info,
+				Message: "no PodDisruptionBudget: a Helm hook (" + helmHookAnnotation + ": " + hook + "), which Helm deletes by its hook policy while a budget added here would stay"})
+		}
+		return
 	}
 	st.budgets.candidate(d, w, entry)
 }
