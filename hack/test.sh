@@ -27,8 +27,8 @@ env -u GRACEFUL_DRILL go test -count=1 ./...
 
 # The drill: rolling updates and a node drain under load on a real
 # single-node cluster (hack/cluster.sh, needs root), each profile without
-# and with graceful, GRACEFUL_DRILL_RUNS rounds (2 in CI: ~4.5 min a round
-# here, ~6 min to build kubelet & co. cold); alone, after every other test,
+# and with graceful, GRACEFUL_DRILL_RUNS rounds (2 in CI: ~8 min in all here
+# warm; cold, kubelet & co. take ~3 more to build); alone, after every other test,
 # so that nothing else competes for the cores. CI (CI=true) always runs it;
 # elsewhere it is opt-in (GRACEFUL_DRILL=1), as it needs root.
 if [ "${CI:-}" = true ] || [ "${GRACEFUL_DRILL:-}" = 1 ]; then
