@@ -30,9 +30,9 @@ unit:
 tools:
 	hack/tools.sh helm3 helm4 kustomize kube-apiserver kubectl etcd containerd
 
-## drill: rolling updates under load on a real single-node cluster (root;
-## builds kubelet & co. and installs containerd on first use), each profile
-## without and with graceful, DRILL_RUNS times
+## drill: rolling updates and a node drain under load on a real single-node
+## cluster (root; builds kubelet & co. and installs containerd on first use),
+## each profile without and with graceful (the drain: with --pdb), DRILL_RUNS times
 DRILL_RUNS ?= 5
 drill: build
 	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null

@@ -133,6 +133,8 @@ type checker struct {
 	providers []transformers.Provider
 	// renderer finds the pods of an object as render does.
 	renderer *render.Renderer
+	// unprotected are the workloads no PodDisruptionBudget holds (GS214).
+	unprotected map[key]render.Unprotected
 	// providerNames are the --provider names, as explain takes them.
 	providerNames []string
 	services      []*service
@@ -165,6 +167,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.unprotected = unprotected(objects)
 	r, err := render.New(opts.Render)
 	if err != nil {
 		return nil, err

@@ -55,6 +55,9 @@ var Rules = []Rule{
 	{"GS213", "The application gets a signal that stops it fast",
 		"The profile's application stops gracefully on one signal: another (the image's STOPSIGNAL, lifecycle.stopSignal, the kubelet's SIGTERM after a hook that did not wait for the exit) makes it stop at once and cut requests in flight.",
 		transformers.Warning},
+	{"GS214", "A workload of several replicas has no PodDisruptionBudget",
+		"kubectl drain and the cluster autoscaler evict through the eviction API, which only a PodDisruptionBudget holds back: without one, a node drain may evict every replica at once, and the Service has no pod left to take requests while the new ones start.",
+		transformers.Warning},
 }
 
 // RuleFor returns the rule of a code.

@@ -49,6 +49,9 @@ type Load struct {
 	// DownloadTimeout bounds one download; 0 = twice its time at ReadRate
 	// plus ReqTimeout, or 2 minutes without a ReadRate.
 	DownloadTimeout time.Duration
+	// TraceTimeouts keeps the local port of each short request that timed
+	// out (Counts.TimedOut; see trace.go).
+	TraceTimeouts bool
 }
 
 // Defaults for the drill's load. Short requests are paced so that 2 cores
@@ -71,6 +74,7 @@ type Counts struct {
 	DownloadsOK int64
 	Failures    map[Class]int64
 	Examples    map[Class]string // one error text per class
+	TimedOut    []TimedOut       // with Load.TraceTimeouts
 }
 
 // Failed is every failed request and download.
@@ -87,6 +91,7 @@ type counter struct {
 	mu                                            sync.Mutex
 	failures                                      map[Class]int64
 	examples                                      map[Class]string
+	timedOut                                      []TimedOut
 }
 
 func (c *counter) fail(class Class, err error) {
@@ -110,6 +115,7 @@ func (c *counter) snapshot() Counts {
 	for k, v := range c.examples {
 		out.Examples[k] = v
 	}
+	out.TimedOut = append([]TimedOut(nil), c.timedOut...)
 	return out
 }
 
@@ -247,16 +253,25 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time.Duration) {
 	tr := newTransport(keepAlive, r.load.ReqTimeout)
+	if r.load.TraceTimeouts {
+		tr.DialContext = tracingDial(&net.Dialer{Timeout: r.load.ReqTimeout})
+	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: r.load.ReqTimeout, CheckRedirect: noRedirect}
 	url := strings.TrimSuffix(r.load.URL, "/") + r.load.SmallPath
 	next := time.Now()
 	for !r.stopped() {
-		var conns atomic.Int32
-		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conns.Add(1) }}
-		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodGet, url, nil)
+		var conns, port atomic.Int32
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { conns.Add(1); port.Store(connPort(info.Conn)) }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.WithValue(ctx, portKey{}, &port), trace), http.MethodGet, url, nil)
 		r.c.requests.Add(1)
+		start := time.Now()
 		resp, err := client.Do(req)
+		if err != nil && r.load.TraceTimeouts && classify(err) == Timeout {
+			r.c.mu.Lock()
+			r.c.timedOut = append(r.c.timedOut, TimedOut{LocalPort: int(port.Load()), Start: start, End: time.Now()})
+			r.c.mu.Unlock()
+		}
 		if conns.Load() > 1 {
 			// Go's transport retried the idempotent request on a new
 			// connection after a reused one was closed: as browsers and

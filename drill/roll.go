@@ -46,6 +46,10 @@ type Report struct {
 	Duration time.Duration // of the load
 	Rollout  time.Duration // restart to last old pod gone
 	Timeline []Event
+	// Start is when the restart began (Event.At counts from it); PodIPs
+	// names the pod of each IP seen, to attribute a timed-out request.
+	Start  time.Time
+	PodIPs map[string]string
 }
 
 // Before the drill, the URL must answer servingStreak requests in a row
@@ -90,7 +94,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	loadStart := time.Now()
 	load := startLoad(o.Load)
 	defer load.cancel()
-	tl := &timeline{seen: map[string]podState{}}
+	tl := &timeline{seen: map[string]podState{}, ips: map[string]string{}}
 	tl.observe(before.Items, true)
 	progress := func(now time.Time) {
 		if o.Progress == nil {
@@ -159,7 +163,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	// Downloads in flight finish (at their read rate) before the count.
 	counts := load.stopLoad(false)
-	return &Report{Counts: counts, Duration: time.Since(loadStart), Rollout: rollout, Timeline: tl.events}, rolloutErr
+	return &Report{Counts: counts, Duration: time.Since(loadStart), Rollout: rollout, Timeline: tl.events, Start: restart, PodIPs: tl.ips}, rolloutErr
 }
 
 // rolledOut: the Deployment's new pods are all available and no old pod
@@ -194,6 +198,7 @@ type timeline struct {
 	start  time.Time
 	seen   map[string]podState
 	events []Event
+	ips    map[string]string // pod IP → pod name
 }
 
 func (t *timeline) add(pod, what string) {
@@ -206,6 +211,9 @@ func (t *timeline) observe(pods []corev1.Pod, initial bool) {
 	now := map[string]bool{}
 	for _, p := range pods {
 		now[p.Name] = true
+		if p.Status.PodIP != "" && t.ips != nil {
+			t.ips[p.Status.PodIP] = p.Name
+		}
 		st := podState{terminating: p.DeletionTimestamp != nil}
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {

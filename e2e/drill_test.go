@@ -55,12 +55,26 @@ const (
 	// every profile's drain (25 s and more), so a graceful stop must let
 	// every download started before it finish.
 	drillDownloadTimeout = 25 * time.Second
+	// drainTimeout bounds kubectl drain (--timeout): long enough for the
+	// first pod to go (a 5 s delay, then downloads finish), after which a
+	// budget keeps refusing the second eviction.
+	drainTimeout = 20 * time.Second
+	// drainOutOfService: the node stays cordoned this long from the
+	// drain's start, with or without graceful, so that both variants are
+	// measured over the same outage of the node.
+	drainOutOfService = 25 * time.Second
 )
+
+// drainCase is the node drain: generic-http's manifest as a user writes it
+// (no budget) and rendered with --pdb (a budget, maxUnavailable 1).
+var drainCase = drillCase{"generic-http", "generic-http"}
 
 // TestDrill restarts each drill workload under load, without and with
 // graceful, GRACEFUL_DRILL_RUNS times (default 1), on a real single-node
-// cluster (hack/cluster.sh; needs root). Opt in with GRACEFUL_DRILL=1;
-// GRACEFUL_DRILL_CASES=nginx-term,tidb picks cases; GRACEFUL_DRILL_OUT
+// cluster (hack/cluster.sh; needs root), then drains the node of
+// generic-http's pods without and with graceful --pdb. Opt in with
+// GRACEFUL_DRILL=1 (hack/test.sh sets it under CI=true);
+// GRACEFUL_DRILL_CASES=nginx-term,tidb,drain picks cases; GRACEFUL_DRILL_OUT
 // names a file for the per-run counts (TSV).
 func TestDrill(t *testing.T) {
 	if os.Getenv("GRACEFUL_DRILL") == "" {
@@ -74,7 +88,7 @@ func TestDrill(t *testing.T) {
 		}
 		runs = n
 	}
-	cases := drillCases
+	cases, drain := drillCases, true
 	if s := os.Getenv("GRACEFUL_DRILL_CASES"); s != "" {
 		cases = nil
 		for _, c := range drillCases {
@@ -82,6 +96,7 @@ func TestDrill(t *testing.T) {
 				cases = append(cases, c)
 			}
 		}
+		drain = strings.Contains(","+s+",", ",drain,")
 	}
 	t0 := time.Now()
 	c := cluster.Up(t, root)
@@ -98,10 +113,15 @@ func TestDrill(t *testing.T) {
 
 	type variant struct {
 		drillCase
-		graceful bool
-		ns, url  string
-		reports  []*drill.Report
-		errs     []error
+		graceful     bool
+		drain        bool
+		ns, url      string
+		reports      []*drill.Report
+		drainReports []*drill.DrainReport
+		errs         []error
+		// live counts, per run, the timeouts of requests a live pod
+		// received (attributeTimeouts): slow, not lost.
+		live []int64
 	}
 	var variants []*variant
 	for _, dc := range cases {
@@ -113,12 +133,23 @@ func TestDrill(t *testing.T) {
 			variants = append(variants, v)
 		}
 	}
+	var drains []*variant
+	if drain {
+		drains = []*variant{{drillCase: drainCase, drain: true, ns: "drain-plain"}, {drillCase: drainCase, drain: true, graceful: true, ns: "drain-graceful"}}
+	}
 	t1 := time.Now()
-	for _, v := range variants {
+	for _, v := range append(append([]*variant{}, variants...), drains...) {
 		manifest := filepath.Join(root, "e2e", "testdata", "drill", v.name+".yaml")
 		if v.graceful {
 			// Always what the current profiles write, never a hand-written copy.
-			out := run(t, nil, "", graceful, "render", "--quiet", "--profile", v.profile, "--kube-version", "1.34", manifest).must(t)
+			args := []string{"render", "--quiet", "--profile", v.profile, "--kube-version", "1.34", manifest}
+			if v.drain {
+				args = append(args, "--pdb")
+			}
+			out := run(t, nil, "", graceful, args...).must(t)
+			if orig, _ := os.ReadFile(manifest); out == string(orig) {
+				t.Fatalf("graceful %s left %s unchanged: the drill would compare it with itself", strings.Join(args, " "), manifest)
+			}
 			manifest = filepath.Join(t.TempDir(), v.name+".yaml")
 			if err := os.WriteFile(manifest, []byte(out), 0o644); err != nil {
 				t.Fatal(err)
@@ -127,7 +158,7 @@ func TestDrill(t *testing.T) {
 		kubectl(t, c, "create", "namespace", v.ns)
 		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
 	}
-	for _, v := range variants {
+	for _, v := range append(append([]*variant{}, variants...), drains...) {
 		kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/web", "--timeout=120s")
 		svc, err := client.CoreV1().Services(v.ns).Get(context.Background(), "web", metav1.GetOptions{})
 		if err != nil {
@@ -188,11 +219,12 @@ func TestDrill(t *testing.T) {
 						Client: client, Namespace: v.ns, Deployment: "web",
 						Load: drill.Load{URL: v.url, BigPath: "/big", BigBytes: cluster.BigBytes,
 							KeepAlive: drill.DefaultKeepAlive, NewConn: drill.DefaultNewConn, Downloads: drill.DefaultDownloads,
-							Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout},
+							Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout, TraceTimeouts: true},
 						Warmup: drillWarmup, Settle: drillSettle, RolloutTimeout: drillRollout,
 					})
 					v.reports = append(v.reports, rep)
 					v.errs = append(v.errs, err)
+					v.live = append(v.live, attributeTimeouts(t, v.ns, rep))
 				}
 			}()
 		}
@@ -200,12 +232,35 @@ func TestDrill(t *testing.T) {
 	}
 	t.Logf("%d runs of %d variants in %v", runs, len(variants), time.Since(t1).Round(time.Millisecond))
 
+	// The node drain: one variant at a time, as both share the one node.
+	if len(drains) > 0 {
+		t2 := time.Now()
+		nodes, err := client.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+		if err != nil || len(nodes.Items) != 1 {
+			t.Fatalf("want the one node: %v", err)
+		}
+		node := nodes.Items[0].Name
+		for run := 0; run < runs; run++ {
+			for _, v := range drains {
+				rep, err := drainOnce(t, c, client, node, v.ns, v.url)
+				v.drainReports = append(v.drainReports, rep)
+				v.errs = append(v.errs, err)
+				var r *drill.Report
+				if rep != nil {
+					r = rep.Report()
+				}
+				v.live = append(v.live, attributeTimeouts(t, v.ns, r))
+			}
+		}
+		t.Logf("%d drains of %d variants in %v", runs, len(drains), time.Since(t2).Round(time.Millisecond))
+	}
+
 	var tsv strings.Builder
 	tsv.WriteString("case\tgraceful\trun\trequests\tretried\tdownloads\tfailed")
 	for _, cl := range drill.Classes {
 		tsv.WriteString("\t" + string(cl))
 	}
-	tsv.WriteString("\trollout_s\n")
+	tsv.WriteString("\trollout_s\ttimeout_live\n") // rollout_s for a drain: until the Deployment was whole again
 	for _, v := range variants {
 		var total int64
 		for i, rep := range v.reports {
@@ -220,16 +275,43 @@ func TestDrill(t *testing.T) {
 			for _, cl := range drill.Classes {
 				fmt.Fprintf(&tsv, "\t%d", rep.Failures[cl])
 			}
-			fmt.Fprintf(&tsv, "\t%.1f\n", rep.Rollout.Seconds())
+			fmt.Fprintf(&tsv, "\t%.1f\t%d\n", rep.Rollout.Seconds(), v.live[i])
 			var b strings.Builder
 			rep.Write(&b)
 			t.Logf("%s run %d:\n%s", v.ns, i+1, b.String())
-			if v.graceful && rep.Failed() > 0 {
-				t.Errorf("%s run %d: %d failed requests with graceful", v.ns, i+1, rep.Failed())
+			if v.graceful && rep.Failed()-v.live[i] > 0 {
+				t.Errorf("%s run %d: %d failed requests with graceful (%d more timed out on a live pod)", v.ns, i+1, rep.Failed()-v.live[i], v.live[i])
 			}
 		}
 		if !v.graceful && total == 0 {
 			t.Errorf("%s: no failed request without graceful in %d runs: the drill cannot tell", v.ns, len(v.reports))
+		}
+	}
+	for _, v := range drains {
+		var total int64
+		for i, rep := range v.drainReports {
+			if v.errs[i] != nil {
+				t.Errorf("%s run %d: %v", v.ns, i+1, v.errs[i])
+			}
+			if rep == nil {
+				continue
+			}
+			total += rep.Failed()
+			fmt.Fprintf(&tsv, "drain\t%v\t%d\t%d\t%d\t%d\t%d", v.graceful, i+1, rep.Requests, rep.Retried, rep.Downloads, rep.Failed())
+			for _, cl := range drill.Classes {
+				fmt.Fprintf(&tsv, "\t%d", rep.Failures[cl])
+			}
+			fmt.Fprintf(&tsv, "\t%.1f\t%d\n", rep.Recovered.Seconds(), v.live[i])
+			var b strings.Builder
+			rep.Report().Write(&b)
+			t.Logf("%s run %d: kubectl drain ran %v (%v), %d of 2 pods evicted; uncordoned after %v, whole again after %v (the \"rollout\" below)\n%s", v.ns, i+1,
+				rep.DrainTook.Round(100*time.Millisecond), rep.DrainErr, rep.Evicted, drainOutOfService, rep.Recovered.Round(100*time.Millisecond), b.String())
+			if v.graceful && (rep.Failed()-v.live[i] > 0 || rep.Evicted != 1) {
+				t.Errorf("%s run %d: %d failed requests (%d more timed out on a live pod), %d pods evicted at once with graceful --pdb (want 0 and 1)", v.ns, i+1, rep.Failed()-v.live[i], v.live[i], rep.Evicted)
+			}
+		}
+		if !v.graceful && total == 0 {
+			t.Errorf("%s: no failed request without a budget in %d drains: the drill cannot tell", v.ns, len(v.drainReports))
 		}
 	}
 	t.Logf("per run:\n%s", tsv.String())
@@ -248,4 +330,89 @@ func kubectl(t *testing.T, c *cluster.Cluster, args ...string) string {
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// drainOnce drains the node of one variant's pods under load (kubectl
+// drain has no namespace filter: the variant's pods get a label its
+// --pod-selector names; their replacements do not carry it), keeps the node
+// cordoned for drainOutOfService, uncordons it, and waits for recovery.
+func drainOnce(t *testing.T, c *cluster.Cluster, client kubernetes.Interface, node, ns, url string) (*drill.DrainReport, error) {
+	label := "graceful.test/drain=" + ns
+	kubectl(t, c, "label", "pods", "-n", ns, "-l", "app=web", label, "--overwrite")
+	kubectlCtx := func(ctx context.Context, args ...string) error {
+		cmd := exec.CommandContext(ctx, c.Kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("kubectl %s: %v: %s", args[0], err, strings.TrimSpace(lastLines(string(out), 3)))
+		}
+		return nil
+	}
+	return drill.RunDrain(context.Background(), drill.DrainOptions{
+		Client: client, Namespace: ns, Deployment: "web",
+		Load: drill.Load{URL: url, BigPath: "/big", BigBytes: cluster.BigBytes,
+			KeepAlive: drill.DefaultKeepAlive, NewConn: drill.DefaultNewConn, Downloads: drill.DefaultDownloads,
+			Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout, TraceTimeouts: true},
+		Warmup: drillWarmup, Settle: drillSettle,
+		Drain: func(ctx context.Context) error {
+			return kubectlCtx(ctx, "drain", node, "--ignore-daemonsets", "--delete-emptydir-data",
+				"--pod-selector", label, fmt.Sprintf("--timeout=%ds", int(drainTimeout.Seconds())))
+		},
+		OutOfService:   drainOutOfService,
+		Uncordon:       func(ctx context.Context) error { return kubectlCtx(ctx, "uncordon", node) },
+		RecoverTimeout: 2 * time.Minute,
+	})
+}
+
+// attributeTimeouts asks the kernel's connection tracking where each
+// timed-out short request went (the NodePort's DNAT to a pod IP) and counts
+// those a live pod received: a pod that was not stopping until the request
+// timed out lost nothing to a shutdown; the request was slow (the machine
+// was too busy). Every other timeout, unknown ones included, stays a failure.
+func attributeTimeouts(t *testing.T, ns string, rep *drill.Report) (live int64) {
+	if rep == nil {
+		return 0
+	}
+	for _, to := range rep.TimedOut {
+		ip := conntrackPodIP(to.LocalPort)
+		a := rep.Attribute(to, ip)
+		what := "lost: the pod was stopping or gone, or unknown"
+		if a.Live {
+			live++
+			what = "slow: a live pod had it"
+		}
+		t.Logf("%s: timeout at %.1fs-%.1fs from the restart, port %d, pod %s (%s): %s", ns,
+			to.Start.Sub(rep.Start).Seconds(), to.End.Sub(rep.Start).Seconds(), to.LocalPort, a.Pod, ip, what)
+	}
+	return live
+}
+
+// conntrackPodIP is where connection tracking says the connection from
+// 127.0.0.1:port went (the reply's source), "" if unknown or ambiguous.
+func conntrackPodIP(port int) string {
+	if port == 0 {
+		return ""
+	}
+	out, err := exec.Command("conntrack", "-L", "-p", "tcp", "--sport", strconv.Itoa(port)).Output()
+	if err != nil {
+		return ""
+	}
+	ips := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		var srcs []string
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "src="); ok {
+				srcs = append(srcs, v)
+			}
+		}
+		if len(srcs) == 2 && srcs[0] == "127.0.0.1" && strings.Contains(line, "sport="+strconv.Itoa(port)+" ") {
+			ips[srcs[1]] = true
+		}
+	}
+	if len(ips) != 1 {
+		return ""
+	}
+	for ip := range ips {
+		return ip
+	}
+	return ""
 }

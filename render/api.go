@@ -79,11 +79,16 @@ func (r *Renderer) Render(inputs []Input) ([]Output, *Report, error) {
 	}
 	outputs := make([]Output, len(inputs))
 	for i, in := range inputs {
-		out := Output{Name: in.Name, pieces: make([][]byte, len(perInput[i]))}
-		for j, d := range perInput[i] {
-			out.pieces[j] = d.bytes()
-			out.size += len(out.pieces[j])
+		out := Output{Name: in.Name, pieces: make([][]byte, 0, len(perInput[i]))}
+		for _, d := range perInput[i] {
+			out.pieces = append(out.pieces, d.bytes())
+			out.size += len(d.bytes())
 			out.Changed = out.Changed || d.changed
+			if added := d.addedBytes(); added != nil {
+				out.pieces = append(out.pieces, added)
+				out.size += len(added)
+				out.Changed = true
+			}
 		}
 		outputs[i] = out
 	}

@@ -56,7 +56,9 @@ type ConfigSpec struct {
 	// (a file or directory, relative to the config file) or a ShutdownProfile
 	// inline. A KRM functionConfig has no directory: there, only inline ones.
 	Profiles []yaml.Node `yaml:"profiles,omitempty"`
-	Rules    []Rule      `yaml:"rules,omitempty"`
+	// PDB adds PodDisruptionBudgets, like --pdb.
+	PDB   bool   `yaml:"pdb,omitempty"`
+	Rules []Rule `yaml:"rules,omitempty"`
 }
 
 // Rule picks workloads and says which profile they get, with overrides.

@@ -94,6 +94,13 @@ func runOnList(list *yaml.Node, opts Options) (results []any, err error) {
 	if err != nil {
 		return results, err
 	}
+	if items != nil {
+		items.Content = items.Content[:0]
+		for _, d := range docs {
+			items.Content = append(items.Content, d.root())
+			items.Content = append(items.Content, d.added...)
+		}
+	}
 	return itemResults(r, report, docs)
 }
 

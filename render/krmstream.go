@@ -236,6 +236,7 @@ func runStreamed(data []byte, out io.Writer, opts Options) (ok bool, err error) 
 		} else {
 			w.Write(s.items[i])
 		}
+		s.addedItems(w, d)
 		d.out = nil
 	}
 	w.Write(s.tail)

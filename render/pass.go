@@ -60,6 +60,8 @@ type run struct {
 	ambiguous int
 	// objects counts the objects read (documents and List items).
 	objects int
+	// budgets is --pdb's state, nil without it.
+	budgets *disruptions
 }
 
 // process transforms the documents in place. Pass 1 handles workloads and
@@ -68,6 +70,9 @@ type run struct {
 func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	st := &run{Renderer: r, keepNodes: keepNodes, fragments: map[string][]byte{}, strings: map[string]string{}}
 	st.report.Documents = len(docs)
+	if r.pdb {
+		st.budgets = newDisruptions()
+	}
 	for i, d := range docs {
 		if !d.parsed {
 			if err := st.parse(docs, i); err != nil {
@@ -86,6 +91,9 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	}
 	if err := st.drainServices(); err != nil {
 		return nil, err
+	}
+	if st.budgets != nil {
+		st.addBudgets()
 	}
 	for _, s := range st.services {
 		if err := st.finish(s.doc); err != nil {
@@ -198,6 +206,9 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 		return false, err
 	}
 	st.objects++
+	if st.budgets != nil && st.budgets.observe(ref, object) {
+		return false, nil
+	}
 	if ref.Kind == "Service" {
 		return st.service(d, ref, object), nil
 	}
@@ -224,6 +235,9 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	}
 	if entry != nil {
 		st.record(d, *entry)
+	}
+	if st.budgets != nil && len(st.pods) > pods {
+		st.budgetWorkload(d, w, entry != nil)
 	}
 	return false, nil
 }

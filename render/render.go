@@ -47,6 +47,9 @@ type Options struct {
 	// Catalog holds the profiles to choose from; nil: the built-ins. The
 	// config's spec.profiles are added to it.
 	Catalog *profiles.Catalog
+	// PDB adds a PodDisruptionBudget for each profiled multi-replica
+	// workload that none selects (render/pdb.go).
+	PDB bool
 }
 
 // Renderer applies the options to documents. It holds no per-run state and
@@ -66,6 +69,9 @@ type Renderer struct {
 	strict          bool
 	// auto: --profile auto, a profile by image for each workload.
 	auto bool
+	// pdb: --pdb, a PodDisruptionBudget for each profiled multi-replica
+	// workload that none selects.
+	pdb bool
 }
 
 // Catalog is the catalog the renderer looks every profile up in: the
@@ -84,7 +90,8 @@ func New(opts Options) (*Renderer, error) {
 		return nil, err
 	}
 	r := &Renderer{catalog: catalog, rules: cfg.Spec.Rules, stopSignalField: opts.StopSignalField || cfg.Spec.StopSignalField,
-		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict}
+		replacePreStop: opts.ReplacePreStop || cfg.Spec.ReplacePreStop, strict: opts.Strict || cfg.Spec.Strict,
+		pdb: opts.PDB || cfg.Spec.PDB}
 	name := firstNonEmpty(opts.Profile, cfg.Spec.Profile)
 	r.auto = name == profiles.Auto
 	if name != "" && name != profiles.None && !r.auto {

@@ -55,6 +55,9 @@ type written struct {
 	// changed: a transformer changed the tree, so out is written, not Raw.
 	changed bool
 	out     []byte
+	// added are objects written after this document, each a document of
+	// its own (render --pdb).
+	added []*yaml.Node
 }
 
 // Ref names a document in messages: position, file, Helm source, kind and name.

@@ -2,7 +2,7 @@ package transformers
 
 // Finding codes. Each finding graceful render emits has one: the summary,
 // the KRM results, check's JSON and SARIF, and the docs name it the same way,
-// so a code never changes meaning. render owns GS001-GS199: GS0xx are about
+// so a code never changes meaning. render owns GS001-GS199 and --pdb's GS4xx: GS0xx are about
 // the run, the profile's selection and the containers; GS1xx about the pod's
 // changes; GS15x about load balancer Services.
 const (
@@ -63,6 +63,16 @@ const (
 	CodeLBNoSelector      = "GS157"
 	CodeLBNoDrainProfile  = "GS158"
 	CodeLBNoProfiledPods  = "GS159"
+
+	// render --pdb (GS4xx).
+	CodePDBAdded     = "GS401"
+	CodePDBPresent   = "GS402"
+	CodePDBName      = "GS403"
+	CodePDBOverlap   = "GS404"
+	CodePDBUnknown   = "GS405"
+	CodePDBDaemonSet = "GS406"
+	CodePDBSingle    = "GS407"
+	CodePDBHelmHook  = "GS408"
 )
 
 // CodeInfo describes a finding code for the docs and for tools that list them.
@@ -133,4 +143,13 @@ var Codes = []CodeInfo{
 	{CodeLBNoSelector, "Service without selector", "graceful cannot tell which pods the Service serves; no drain annotations"},
 	{CodeLBNoDrainProfile, "pods take no load balancer drain", "the Service's pods run a profile that takes no load balancer drain (a database, a worker)"},
 	{CodeLBNoProfiledPods, "no profiled pods behind the Service", "the Service selects no workload a profile applies to in this input"},
+
+	{CodePDBAdded, "PodDisruptionBudget added", "render --pdb added a budget (maxUnavailable: 1) after the workload, so a node drain evicts its pods one at a time"},
+	{CodePDBPresent, "PodDisruptionBudget present", "a budget of the input selects the workload's pods already; none added"},
+	{CodePDBName, "budget name taken", "the name <workload>-graceful is taken by a budget that does not select these pods; none added"},
+	{CodePDBOverlap, "budget would select other pods", "the workload's selector also selects another workload's pods; none added"},
+	{CodePDBUnknown, "replicas or selector unreadable", "graceful cannot read the replicas or the selector (a template); none added"},
+	{CodePDBDaemonSet, "DaemonSet takes no budget", "kubectl drain leaves DaemonSet pods running, so a budget would hold nothing"},
+	{CodePDBSingle, "one replica", "a workload of one replica gets no budget: maxUnavailable 1 would hold nothing, minAvailable 1 would block every drain"},
+	{CodePDBHelmHook, "Helm hook", "a Helm hook gets no budget: the budget would outlive it"},
 }

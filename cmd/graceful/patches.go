@@ -60,6 +60,9 @@ func (o *patchesOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if r, err = r.WithoutPDB(); err != nil && !o.quiet {
+		fmt.Fprintf(stderr, "graceful patches: %v\n", err)
+	}
 	inputs, err := readInputs(o.paths, stdin, "patches")
 	if err != nil {
 		return err

@@ -196,6 +196,9 @@ func TestPatchesGolden(t *testing.T) {
 			if data, err := os.ReadFile(filepath.Join(dir, "args")); err == nil {
 				args = strings.Fields(strings.ReplaceAll(string(data), "$CASE", dir))
 			}
+			if strings.HasPrefix(filepath.Base(dir), "pdb-") {
+				t.Skip("render --pdb adds objects; patches write changes to the input's objects only")
+			}
 			if slices.Contains(args, "--helm-plugin") {
 				t.Skip("a case of graceful as a Helm 4 plugin, which only renders")
 			}

@@ -25,6 +25,7 @@ type renderOptions struct {
 	kubeVersion     string
 	stopSignalField bool
 	replacePreStop  bool
+	pdb             bool
 	inPlace         bool
 	quiet           bool
 	strict          bool
@@ -63,6 +64,7 @@ Helm shows graceful's stderr only when it fails, never the warnings: add
 	f := cmd.Flags()
 	o.addSelectionFlags(f)
 	f.BoolVar(&o.inPlace, "in-place", false, "write the result back into the files")
+	f.BoolVar(&o.pdb, "pdb", false, "add a PodDisruptionBudget (maxUnavailable: 1) after each profiled Deployment or StatefulSet of more than one replica that none selects")
 	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print the summary on stderr")
 	f.BoolVar(&o.strict, "strict", false, "fail (exit 3, nothing written) when there is any warning: Helm and kustomize show no warnings")
 	f.BoolVar(&o.helmPlugin, helmPluginFlag, false, "set by plugin.yaml: running as a Helm 4 post-renderer, manifests on stdin")
@@ -133,6 +135,7 @@ func (o *renderOptions) options() (render.Options, error) {
 		StopSignalField: o.stopSignalField,
 		ReplacePreStop:  o.replacePreStop,
 		Strict:          o.strict,
+		PDB:             o.pdb,
 	}
 	var err error
 	opts.Catalog, opts.Config, err = loadSelection(o.profileFiles, o.configFile)

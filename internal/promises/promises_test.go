@@ -29,3 +29,25 @@ func TestCheckCatchesCorruption(t *testing.T) {
 		t.Errorf("an added key: %v", err)
 	}
 }
+
+// TestCheckAddedBudgets: render --pdb may add a marked PodDisruptionBudget
+// after a document, and nothing else.
+func TestCheckAddedBudgets(t *testing.T) {
+	in := "kind: Deployment\nmetadata: {name: web}\n"
+	pdb := "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web-graceful\n  annotations:\n    graceful.dev/pdb-for: Deployment/web\n"
+	if err := Check([]byte(in), []byte(in+pdb)); err != nil {
+		t.Errorf("an added budget: %v", err)
+	}
+	if err := Check([]byte(in[:len(in)-1]), []byte(in+pdb)); err != nil {
+		t.Errorf("an added budget after a document without a final line end: %v", err)
+	}
+	for name, out := range map[string]string{
+		"unmarked":   in + "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web-graceful}\n",
+		"not a PDB":  in + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    graceful.dev/pdb-for: Deployment/web\n",
+		"before all": pdb[4:] + "---\n" + in,
+	} {
+		if err := Check([]byte(in), []byte(out)); err == nil {
+			t.Errorf("%s: not caught", name)
+		}
+	}
+}
