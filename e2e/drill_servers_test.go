@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/graceful-dev/graceful/drill"
+	"github.com/graceful-dev/graceful/e2e/cluster"
+)
+
+// serverCase is a server Debian packages, run by the drill as a user writes
+// its manifest (e2e/testdata/drill/servers/NAME.yaml) and as
+// `graceful render --profile PROFILE` rewrites it.
+type serverCase struct {
+	name, profile string
+	servers       []string // the images it needs (cluster.Servers)
+}
+
+var serverCases = []serverCase{
+	{"apache2", "httpd", []string{"apache2"}},
+	{"haproxy", "haproxy", []string{"haproxy"}},
+	{"php-fpm", "php-fpm", []string{"php-fpm", "nginx-php"}},
+	{"gunicorn", "gunicorn", []string{"gunicorn"}},
+	{"uwsgi", "uwsgi", []string{"uwsgi"}},
+	{"puma", "puma", []string{"puma"}},
+	{"node", "node", []string{"node"}},
+	{"node-handler", "node", []string{"node-handler"}},
+	{"caddy", "caddy", []string{"caddy"}},
+}
+
+// TestDrillServers is the drill (TestDrill) for servers built from Debian
+// packages: GRACEFUL_DRILL_SERVERS=1 runs every case, or names them
+// (GRACEFUL_DRILL_SERVERS=apache2,haproxy); GRACEFUL_DRILL_RUNS times each
+// (default 1). GRACEFUL_DRILL_SERVERS_OUT names a directory for the per-run
+// counts, one NAME.tsv per case.
+func TestDrillServers(t *testing.T) {
+	sel := os.Getenv("GRACEFUL_DRILL_SERVERS")
+	if sel == "" {
+		t.Skip("GRACEFUL_DRILL_SERVERS is not set (make drill-servers runs it)")
+	}
+	runs := 1
+	if s := os.Getenv("GRACEFUL_DRILL_RUNS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("GRACEFUL_DRILL_RUNS=%q", s)
+		}
+		runs = n
+	}
+	var cases []serverCase
+	var images []string
+	for _, sc := range serverCases {
+		if sel == "1" || strings.Contains(","+sel+",", ","+sc.name+",") {
+			cases = append(cases, sc)
+			images = append(images, sc.servers...)
+		}
+	}
+	if len(cases) == 0 {
+		t.Fatalf("GRACEFUL_DRILL_SERVERS=%q names no case", sel)
+	}
+	t0 := time.Now()
+	c := cluster.Up(t, root)
+	t.Logf("cluster up in %v", time.Since(t0).Round(time.Millisecond))
+	t0 = time.Now()
+	if err := cluster.BuildServers(cluster.DebianCache(root), t.TempDir(), c.Ctr, images...); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("server images %v built and imported in %v", images, time.Since(t0).Round(time.Millisecond))
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := os.Getenv("GRACEFUL_DRILL_SERVERS_OUT")
+	for _, sc := range cases {
+		t.Run(sc.name, func(t *testing.T) {
+			tsv := drillServer(t, c, client, sc, runs)
+			if out != "" {
+				if err := os.WriteFile(filepath.Join(out, sc.name+".tsv"), []byte(tsv), 0o644); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// drillServer deploys a case without and with graceful, restarts both at
+// once runs times, and returns the per-run counts as TSV.
+func drillServer(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, sc serverCase, runs int) string {
+	type variant struct {
+		graceful bool
+		ns, url  string
+		reports  []*drill.Report
+		errs     []error
+	}
+	variants := []*variant{{ns: sc.name + "-plain"}, {graceful: true, ns: sc.name + "-graceful"}}
+	t0 := time.Now()
+	for _, v := range variants {
+		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
+		if v.graceful {
+			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
+			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
+			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
+			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kubectl(t, c, "create", "namespace", v.ns)
+		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
+	}
+	for _, v := range variants {
+		for _, d := range []string{"backend", "web"} {
+			if _, err := client.AppsV1().Deployments(v.ns).Get(context.Background(), d, metav1.GetOptions{}); err == nil {
+				// Java and Ruby start slowly on a busy machine: bounded all the same.
+				kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/"+d, "--timeout=180s")
+			}
+		}
+		svc, err := client.CoreV1().Services(v.ns).Get(context.Background(), "web", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.url = fmt.Sprintf("http://127.0.0.1:%d", svc.Spec.Ports[0].NodePort)
+	}
+	t.Logf("deployed in %v", time.Since(t0).Round(time.Millisecond))
+	var wg sync.WaitGroup
+	for _, v := range variants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < runs; i++ {
+				rep, err := drill.Run(context.Background(), drill.Options{
+					Client: client, Namespace: v.ns, Deployment: "web",
+					Load: drill.Load{URL: v.url, BigPath: "/big", BigBytes: cluster.BigBytes,
+						KeepAlive: drill.DefaultKeepAlive, NewConn: drill.DefaultNewConn, Downloads: drill.DefaultDownloads,
+						Rate: drillRate, ReqTimeout: drillReqTimeout, DownloadTimeout: drillDownloadTimeout},
+					Warmup: drillWarmup, Settle: drillSettle, RolloutTimeout: drillRollout,
+				})
+				v.reports = append(v.reports, rep)
+				v.errs = append(v.errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	var tsv strings.Builder
+	tsv.WriteString("case\tprofile\tgraceful\trun\trequests\tretried\tdownloads\tfailed")
+	for _, cl := range drill.Classes {
+		tsv.WriteString("\t" + string(cl))
+	}
+	tsv.WriteString("\trollout_s\n")
+	for _, v := range variants {
+		var total int64
+		for i, rep := range v.reports {
+			if v.errs[i] != nil {
+				t.Errorf("%s run %d: %v", v.ns, i+1, v.errs[i])
+			}
+			if rep == nil {
+				continue
+			}
+			total += rep.Failed()
+			fmt.Fprintf(&tsv, "%s\t%s\t%v\t%d\t%d\t%d\t%d\t%d", sc.name, sc.profile, v.graceful, i+1, rep.Requests, rep.Retried, rep.Downloads, rep.Failed())
+			for _, cl := range drill.Classes {
+				fmt.Fprintf(&tsv, "\t%d", rep.Failures[cl])
+			}
+			fmt.Fprintf(&tsv, "\t%.1f\n", rep.Rollout.Seconds())
+			var b strings.Builder
+			rep.Write(&b)
+			t.Logf("%s run %d:\n%s", v.ns, i+1, b.String())
+			if v.graceful && rep.Failed() > 0 {
+				t.Errorf("%s run %d: %d failed requests with graceful", v.ns, i+1, rep.Failed())
+			}
+		}
+		if !v.graceful && total == 0 {
+			// A finding, not a defect of the drill: this server's own stop
+			// drops nothing under this load.
+			t.Logf("%s: no failed request without graceful in %d runs", v.ns, len(v.reports))
+		}
+	}
+	for _, v := range variants {
+		kubectl(t, c, "delete", "namespace", v.ns, "--wait=false")
+	}
+	t.Logf("per run (%v):\n%s", time.Since(t0).Round(time.Second), tsv.String())
+	return tsv.String()
+}
