@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // A Server is a server Debian packages, built into an image from its .debs
@@ -50,6 +51,7 @@ DocumentRoot /srv
 `,
 			"/srv/index.html": "ok\n",
 			"/srv/healthz":    "ok\n",
+			"/srv/big":        strings.Repeat("graceful", BigBytes/8), // sent at 1 MiB/s (mod_ratelimit)
 		},
 	},
 	// haproxy in front of the drill's backend (a testserver Deployment that
