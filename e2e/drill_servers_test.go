@@ -195,3 +195,43 @@ func drillServer(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset,
 	t.Logf("per run (%v):\n%s", time.Since(t0).Round(time.Second), tsv.String())
 	return tsv.String()
 }
+
+// TestServersAuto checks that --profile auto picks each drill server's
+// profile from its official image (the drill's Debian-built images fit no
+// pattern, so the drill names the profile), and leaves alone what it cannot
+// know: a Python or Ruby image runs anything, and nginx with php-fpm needs
+// both containers named.
+func TestServersAuto(t *testing.T) {
+	for _, tc := range []struct{ name, images, want string }{
+		{"apache2", "httpd:2.4", "Deployment web: httpd (--profile auto: image httpd:2.4 fits httpd)"},
+		{"haproxy", "haproxy:2.6", "Deployment web: haproxy (--profile auto: image haproxy:2.6 fits haproxy)"},
+		{"caddy", "caddy:2.6", "Deployment web: caddy (--profile auto: image caddy:2.6 fits caddy)"},
+		{"node", "node:18", "Deployment web: node (--profile auto: image node:18 fits node)"},
+		{"gunicorn", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
+		{"uwsgi", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
+		{"puma", "ruby:3.1", "Deployment web: skipped: --profile auto: no profile fits the images ruby:3.1"},
+		{"php-fpm", "nginx:1.27,php:8.2-fpm", "Deployment web: skipped: --profile auto: containers fit nginx and php-fpm"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(root, "e2e", "testdata", "drill", "servers", tc.name+".yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The drill's images, in order, become the official ones.
+			manifest := string(b)
+			for _, img := range strings.Split(tc.images, ",") {
+				i := strings.Index(manifest, "image: graceful.test/")
+				if i < 0 {
+					t.Fatalf("no graceful.test image left for %s", img)
+				}
+				end := i + strings.IndexByte(manifest[i:], '\n')
+				manifest = manifest[:i] + "image: " + img + manifest[end:]
+			}
+			res := run(t, nil, manifest, graceful, "render", "--profile", "auto", "--kube-version", "1.34", "-")
+			res.must(t)
+			if !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("render --profile auto: want %q in the summary:\n%s", tc.want, res.stderr)
+			}
+		})
+	}
+}
