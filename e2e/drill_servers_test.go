@@ -37,6 +37,7 @@ var serverCases = []serverCase{
 	{"node", "node", []string{"node"}},
 	{"node-handler", "node", []string{"node-handler"}},
 	{"caddy", "caddy", []string{"caddy"}},
+	{"tomcat", "tomcat", []string{"tomcat"}},
 }
 
 // TestDrillServers is the drill (TestDrill) for servers built from Debian
@@ -207,6 +208,7 @@ func TestServersAuto(t *testing.T) {
 		{"haproxy", "haproxy:2.6", "Deployment web: haproxy (--profile auto: image haproxy:2.6 fits haproxy)"},
 		{"caddy", "caddy:2.6", "Deployment web: caddy (--profile auto: image caddy:2.6 fits caddy)"},
 		{"node", "node:18", "Deployment web: node (--profile auto: image node:18 fits node)"},
+		{"tomcat", "tomcat:10.1", "Deployment web: tomcat (--profile auto: image tomcat:10.1 fits tomcat)"},
 		{"gunicorn", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
 		{"uwsgi", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
 		{"puma", "ruby:3.1", "Deployment web: skipped: --profile auto: no profile fits the images ruby:3.1"},

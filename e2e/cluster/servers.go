@@ -17,6 +17,8 @@ type Server struct {
 	Packages   []string
 	Entrypoint []string
 	Data       map[string]string // path in the image -> contents
+	Symlinks   map[string]string
+	Dirs       []string
 	Env        []string
 }
 
@@ -205,6 +207,52 @@ run lambda { |env|
 });
 `},
 	},
+	// Tomcat, started as the official image's `catalina.sh run` ends: exec
+	// java ... Bootstrap start. /big is a JSP (compiled by Debian's ECJ).
+	"tomcat": {
+		Image:    "graceful.test/tomcat-debian:10.1",
+		Packages: []string{"tomcat10"},
+		Entrypoint: []string{"/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+			"-Dcatalina.base=/var/lib/tomcat", "-Dcatalina.home=/usr/share/tomcat10", "-Djava.io.tmpdir=/tmp",
+			"-cp", "/usr/share/tomcat10/bin/bootstrap.jar:/usr/share/tomcat10/bin/tomcat-juli.jar",
+			"org.apache.catalina.startup.Bootstrap", "start"},
+		Data: map[string]string{
+			// gracefulStopAwaitMillis and bindOnInit: the profile's note
+			// (by default Tomcat cuts requests in flight when it stops).
+			"/var/lib/tomcat/conf/server.xml": `<Server port="-1" shutdown="SHUTDOWN">
+  <Service name="Catalina" gracefulStopAwaitMillis="20000">
+    <Connector port="8080" protocol="HTTP/1.1" connectionTimeout="20000" bindOnInit="false"/>
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false"/>
+    </Engine>
+  </Service>
+</Server>
+`,
+			"/var/lib/tomcat/webapps/ROOT/index.html": "ok\n",
+			"/var/lib/tomcat/webapps/ROOT/healthz":    "ok\n",
+			"/var/lib/tomcat/webapps/ROOT/WEB-INF/web.xml": `<web-app xmlns="https://jakarta.ee/xml/ns/jakartaee" version="6.0">
+  <servlet><servlet-name>big</servlet-name><jsp-file>/big.jsp</jsp-file></servlet>
+  <servlet-mapping><servlet-name>big</servlet-name><url-pattern>/big</url-pattern></servlet-mapping>
+</web-app>
+`,
+			"/var/lib/tomcat/webapps/ROOT/big.jsp": fmt.Sprintf(`<%%@ page trimDirectiveWhitespaces="true" %%><%%
+response.setContentType("application/octet-stream");
+response.setContentLengthLong(%dL);
+byte[] chunk = "graceful".repeat(8192).getBytes();
+java.io.OutputStream os = response.getOutputStream();
+long start = System.nanoTime();
+for (long sent = 0; sent < %dL; ) {
+  os.write(chunk);
+  os.flush();
+  sent += chunk.length;
+  long d = (long) (sent * 1e9 / %d) - (System.nanoTime() - start);
+  if (d > 0) Thread.sleep(d / 1000000);
+}
+%%>`, BigBytes, BigBytes, BigRate),
+		},
+		Symlinks: map[string]string{"/var/lib/tomcat/conf/web.xml": "/usr/share/tomcat10/etc/web.xml"},
+		Dirs:     []string{"/var/lib/tomcat/logs", "/var/lib/tomcat/work"},
+	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
 	"caddy": {
@@ -287,7 +335,10 @@ func BuildServers(cache, dir string, ctr []string, names ...string) error {
 		img := &Image{Name: s.Image, Entrypoint: s.Entrypoint, Env: s.Env, Data: map[string][]byte{
 			"/etc/passwd": []byte("root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"),
 			"/etc/group":  []byte("root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n"),
-		}, Dirs: []string{"/run/apache2", "/var/lib/nginx/body", "/var/log/nginx", "/tmp", "/srv"}}
+		}, Symlinks: map[string]string{}, Dirs: append([]string{"/run/apache2", "/var/lib/nginx/body", "/var/log/nginx", "/tmp", "/srv"}, s.Dirs...)}
+		for p, v := range s.Symlinks {
+			img.Symlinks[p] = v
+		}
 		for p, v := range s.Data {
 			img.Data[p] = []byte(v)
 		}
