@@ -31,6 +31,9 @@ var serverCases = []serverCase{
 	{"apache2", "httpd", []string{"apache2"}},
 	{"haproxy", "haproxy", []string{"haproxy"}},
 	{"php-fpm", "php-fpm", []string{"php-fpm", "nginx-php"}},
+	// The same with the user's own later hook on php (graceful cannot order
+	// two containers' delays).
+	{"php-fpm-ordered", "php-fpm", []string{"php-fpm", "nginx-php"}},
 	{"gunicorn", "gunicorn", []string{"gunicorn"}},
 	{"uwsgi", "uwsgi", []string{"uwsgi"}},
 	{"puma", "puma", []string{"puma"}},
