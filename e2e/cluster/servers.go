@@ -253,6 +253,14 @@ for (long sent = 0; sent < %dL; ) {
 		Symlinks: map[string]string{"/var/lib/tomcat/conf/web.xml": "/usr/share/tomcat10/etc/web.xml"},
 		Dirs:     []string{"/var/lib/tomcat/logs", "/var/lib/tomcat/work"},
 	},
+	// PostgreSQL as uid 999 (the manifest's runAsUser), its cluster made at
+	// the first start in the pod's emptyDir; postgres is PID 1 (exec).
+	"postgresql": {
+		Image:    "graceful.test/postgresql-debian:15",
+		Packages: []string{"postgresql-15"},
+		Entrypoint: []string{"/bin/sh", "-c", "[ -s /data/pg/PG_VERSION ] || /usr/lib/postgresql/15/bin/initdb -D /data/pg -A trust -U postgres >/dev/null && " +
+			"exec /usr/lib/postgresql/15/bin/postgres -D /data/pg -c listen_addresses=* -c unix_socket_directories=/tmp"},
+	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
 	"caddy": {
@@ -333,8 +341,8 @@ func BuildServers(cache, dir string, ctr []string, names ...string) error {
 			return fmt.Errorf("%s: %v", name, err)
 		}
 		img := &Image{Name: s.Image, Entrypoint: s.Entrypoint, Env: s.Env, Data: map[string][]byte{
-			"/etc/passwd": []byte("root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"),
-			"/etc/group":  []byte("root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n"),
+			"/etc/passwd": []byte("root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\npostgres:x:999:999:postgres:/data:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"),
+			"/etc/group":  []byte("root:x:0:\nwww-data:x:33:\npostgres:x:999:\nnogroup:x:65534:\n"),
 		}, Symlinks: map[string]string{}, Dirs: append([]string{"/run/apache2", "/var/lib/nginx/body", "/var/log/nginx", "/tmp", "/srv"}, s.Dirs...)}
 		for p, v := range s.Symlinks {
 			img.Symlinks[p] = v
