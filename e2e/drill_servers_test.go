@@ -286,7 +286,7 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 			// Wait (bounded) until the client's query runs.
 			sessions := "0"
 			for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
-				cmd := []string{"exec", "-n", ns, pod, "--", "/usr/lib/postgresql/15/bin/psql", "-h", "/tmp", "-U", "postgres", "-Atc",
+				cmd := []string{"exec", "-n", ns, pod, "--", "/usr/lib/postgresql/15/bin/psql", "-h", "/data", "-U", "postgres", "-Atc",
 					"select count(*) from pg_stat_activity where query like 'select pg_sleep%'"}
 				out, err := exec.Command(c.Kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, cmd...)...).Output()
 				if sessions = strings.TrimSpace(string(out)); err == nil && sessions != "0" {

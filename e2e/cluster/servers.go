@@ -259,7 +259,7 @@ for (long sent = 0; sent < %dL; ) {
 		Image:    "graceful.test/postgresql-debian:15",
 		Packages: []string{"postgresql-15"},
 		Entrypoint: []string{"/bin/sh", "-c", "[ -s /data/pg/PG_VERSION ] || /usr/lib/postgresql/15/bin/initdb -D /data/pg -A trust -U postgres >/dev/null && " +
-			"exec /usr/lib/postgresql/15/bin/postgres -D /data/pg -c listen_addresses=* -c unix_socket_directories=/tmp"},
+			"exec /usr/lib/postgresql/15/bin/postgres -D /data/pg -c listen_addresses=* -c unix_socket_directories=/data"},
 	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
