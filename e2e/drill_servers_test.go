@@ -294,7 +294,8 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 				}
 			}
 			if sessions == "0" || sessions == "" {
-				t.Fatalf("%s: the client's session never started", ns)
+				logs, _ := exec.Command(c.Kubectl, "--kubeconfig", c.Kubeconfig, "logs", "-n", ns, "deployment/client", "--tail=20").CombinedOutput()
+				t.Fatalf("%s: the client's session never started; client:\n%s", ns, logs)
 			}
 			t0 := time.Now()
 			if err := client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil {

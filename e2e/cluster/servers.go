@@ -254,11 +254,13 @@ for (long sent = 0; sent < %dL; ) {
 		Dirs:     []string{"/var/lib/tomcat/logs", "/var/lib/tomcat/work"},
 	},
 	// PostgreSQL as uid 999 (the manifest's runAsUser), its cluster made at
-	// the first start in the pod's emptyDir; postgres is PID 1 (exec).
+	// the first start in the pod's emptyDir, open to the client pod without
+	// a password; postgres is PID 1 (exec).
 	"postgresql": {
 		Image:    "graceful.test/postgresql-debian:15",
 		Packages: []string{"postgresql-15"},
-		Entrypoint: []string{"/bin/sh", "-c", "[ -s /data/pg/PG_VERSION ] || /usr/lib/postgresql/15/bin/initdb -D /data/pg -A trust -U postgres >/dev/null && " +
+		Entrypoint: []string{"/bin/sh", "-c", "[ -s /data/pg/PG_VERSION ] || { /usr/lib/postgresql/15/bin/initdb -D /data/pg -A trust -U postgres >/dev/null && " +
+			"echo 'host all all all trust' >> /data/pg/pg_hba.conf; } && " +
 			"exec /usr/lib/postgresql/15/bin/postgres -D /data/pg -c listen_addresses=* -c unix_socket_directories=/data"},
 	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
