@@ -283,19 +283,27 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 				t.Fatalf("db pod: %v", err)
 			}
 			pod := pods.Items[0].Name
-			// Wait (bounded) until the client's query runs.
-			sessions := "0"
+			// Wait (bounded) until the client's query runs, asking from
+			// 127.0.0.1 through the NodePort (kubectl exec needs the
+			// kubelet's server, which this cluster does not expose).
+			svc, err := client.CoreV1().Services(ns).Get(ctx, "db", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sessions, psqlErr, open := "0", "", false
 			for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
-				cmd := []string{"exec", "-n", ns, pod, "--", "/usr/lib/postgresql/15/bin/psql", "-h", "/data", "-U", "postgres", "-Atc",
-					"select count(*) from pg_stat_activity where query like 'select pg_sleep%'"}
-				out, err := exec.Command(c.Kubectl, append([]string{"--kubeconfig", c.Kubeconfig}, cmd...)...).Output()
+				cmd := exec.Command("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(int(svc.Spec.Ports[0].NodePort)), "-U", "postgres", "-Atc",
+					"select count(*) from pg_stat_activity where query like 'select pg_sleep%'")
+				cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=3")
+				out, err := cmd.CombinedOutput()
 				if sessions = strings.TrimSpace(string(out)); err == nil && sessions != "0" {
+					open = true
 					break
 				}
+				psqlErr = fmt.Sprint(err, ": ", sessions)
 			}
-			if sessions == "0" || sessions == "" {
-				logs, _ := exec.Command(c.Kubectl, "--kubeconfig", c.Kubeconfig, "logs", "-n", ns, "deployment/client", "--tail=20").CombinedOutput()
-				t.Fatalf("%s: the client's session never started; client:\n%s", ns, logs)
+			if !open {
+				t.Fatalf("%s: the client's session never started (psql: %s)", ns, psqlErr)
 			}
 			t0 := time.Now()
 			if err := client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil {
