@@ -291,7 +291,7 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 				t.Fatal(err)
 			}
 			sessions, psqlErr, open := "0", "", false
-			for end := time.Now().Add(60 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
+			for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
 				cmd := exec.Command("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(int(svc.Spec.Ports[0].NodePort)), "-U", "postgres", "-Atc",
 					"select count(*) from pg_stat_activity where query like 'select pg_sleep%'")
 				cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=3")
