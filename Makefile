@@ -2,7 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GO      ?= go
 
-.PHONY: build example test unit tools bench fmt clean image drill
+.PHONY: build example test unit tools bench fmt clean image drill drill-servers
 
 ## build: the graceful binary, bin/graceful, and bin/graceful-drill (run by `graceful drill`)
 build:
@@ -38,6 +38,16 @@ drill: build
 	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null
 	GRACEFUL_BIN=$$PWD/bin/graceful GRACEFUL_DRILL=1 GRACEFUL_DRILL_RUNS=$(DRILL_RUNS) \
 		$(GO) test ./e2e -run TestDrill -count=1 -v -timeout 60m
+
+## drill-servers: the drill for servers built from Debian packages (apache2,
+## haproxy, php-fpm, gunicorn, uwsgi, puma, node, caddy, tomcat; postgresql's
+## stop), without and with their profile; SERVERS=apache2,haproxy picks some; counts in e2e/testdata/drill/servers/
+SERVERS ?= 1
+drill-servers: build
+	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null
+	GRACEFUL_BIN=$$PWD/bin/graceful GRACEFUL_DRILL_SERVERS=$(SERVERS) GRACEFUL_DRILL_RUNS=$(DRILL_RUNS) \
+		GRACEFUL_DRILL_SERVERS_OUT=$$PWD/e2e/testdata/drill/servers \
+		$(GO) test ./e2e -run TestDrillServers -count=1 -v -timeout 120m
 
 ## bench: Go benchmarks and whole-process timings against peer tools
 bench: build

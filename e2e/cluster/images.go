@@ -89,6 +89,11 @@ func BuildImages(root, dir string, ctr []string) error {
 		}
 		images = append(images, img)
 	}
+	return Import(dir, ctr, images...)
+}
+
+// Import writes each image as an OCI tar into dir and imports it with ctr.
+func Import(dir string, ctr []string, images ...*Image) error {
 	for _, img := range images {
 		path := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(img.Name)+".tar")
 		if err := img.WriteOCI(path); err != nil {
@@ -98,6 +103,7 @@ func BuildImages(root, dir string, ctr []string) error {
 		if b, err := exec.Command(ctr[0], args...).CombinedOutput(); err != nil {
 			return fmt.Errorf("ctr image import %s: %v\n%s", img.Name, err, b)
 		}
+		os.Remove(path)
 	}
 	return nil
 }
