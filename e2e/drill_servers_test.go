@@ -37,9 +37,10 @@ var serverCases = []serverCase{
 	{"haproxy", "haproxy", []string{"haproxy"}, ""},
 	{"php-fpm", "php-fpm", []string{"php-fpm", "nginx-php"},
 		"nginx and PHP-FPM quit together; PHP's socket closes under nginx's kept-alive requests (502)"},
-	// The same with the user's own later hook on php (graceful cannot order
-	// two containers' delays).
+	// The same with the user's own later hook on php.
 	{"php-fpm-ordered", "php-fpm", []string{"php-fpm", "nginx-php"}, ""},
+	// The same with graceful.dev/stop-after: php=nginx (not yet drilled).
+	{"php-fpm-stop-after", "php-fpm", []string{"php-fpm", "nginx-php"}, ""},
 	{"gunicorn", "gunicorn", []string{"gunicorn"}, ""},
 	{"uwsgi", "uwsgi", []string{"uwsgi"}, ""},
 	{"puma", "puma", []string{"puma"}, ""},

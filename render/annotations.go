@@ -15,7 +15,7 @@ import (
 // annotationPrefix is the domain of graceful's own annotations.
 const annotationPrefix = "graceful.dev/"
 
-var knownAnnotations = []string{ProfileAnnotation, ContainerAnnotation, CheckIgnoreAnnotation}
+var knownAnnotations = []string{ProfileAnnotation, ContainerAnnotation, StopAfterAnnotation, CheckIgnoreAnnotation}
 
 // annotation reads one of graceful's annotations from the workload's
 // metadata, else from its pod template's: charts often expose only

@@ -66,7 +66,10 @@ type Rule struct {
 	Match   Match  `yaml:"match"`
 	Profile string `yaml:"profile"`
 	// Container names the container the profile applies to.
-	Container                     string `yaml:"container,omitempty"`
+	Container string `yaml:"container,omitempty"`
+	// StopAfter orders the stops of the pod's containers, like the
+	// annotation graceful.dev/stop-after: "php=nginx".
+	StopAfter                     string `yaml:"stopAfter,omitempty"`
 	PreStopDelaySeconds           *int   `yaml:"preStopDelaySeconds,omitempty"`
 	DrainSeconds                  *int   `yaml:"drainSeconds,omitempty"`
 	TerminationGracePeriodSeconds *int   `yaml:"terminationGracePeriodSeconds,omitempty"`
@@ -197,6 +200,10 @@ func (c *Config) validate(base *profiles.Catalog) (*profiles.Catalog, error) {
 					errs = append(errs, fmt.Errorf("%s.%s: %d is out of range 0-%d", field, n.name, *n.value, n.max))
 				}
 			}
+		}
+		if r.StopAfter != "" {
+			_, err := parseStopAfter(r.StopAfter)
+			add(field+".stopAfter", err)
 		}
 		for _, globs := range [][]string{r.Match.Names, r.Match.Namespaces, r.Match.Images} {
 			for _, g := range globs {

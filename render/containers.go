@@ -107,7 +107,8 @@ func safeContainers(cs []transformers.Container, p *profiles.Profile) ([]transfo
 // port and have no preStop hook of their own): they get the stop signal at
 // once while the chosen ones wait and drain, so a proxy among the chosen
 // would send requests to a backend that is already stopping. graceful cannot
-// know whether one forwards to the other, so it only says so.
+// know whether one forwards to the other, so it says how to tell it:
+// graceful.dev/stop-after.
 func undelayedPeers(w *workload, chosen []transformers.Container, s *transformers.Settings) []transformers.Finding {
 	if s.PreStopDelaySeconds == 0 || w.section != nil {
 		return nil
@@ -126,8 +127,8 @@ func undelayedPeers(w *workload, chosen []transformers.Container, s *transformer
 		return nil
 	}
 	return []transformers.Finding{{Code: transformers.CodeUndelayedPeers, Severity: transformers.Info, Field: w.podSpecPath + ".containers",
-		Message: fmt.Sprintf("the pod's other serving containers (%s) get no delay and stop at once, while %s is delayed %d s and then drains; if it forwards requests to them, give them a preStop sleep of at least %d s",
-			containerNames(peers), containerNames(chosen), s.PreStopDelaySeconds, s.PreStopDelaySeconds+s.DrainSeconds)}}
+		Message: fmt.Sprintf("the pod's other serving containers (%s) get no delay and stop at once, while %s is delayed %d s and then drains; if it forwards requests to them, give them a preStop sleep of at least %d s, or, where the profile suits them too, name them (annotation %s) and order the stops: annotation %s: \"%s=%s\"",
+			containerNames(peers), containerNames(chosen), s.PreStopDelaySeconds, s.PreStopDelaySeconds+s.DrainSeconds, ContainerAnnotation, StopAfterAnnotation, peers[0].Name, chosen[0].Name)}}
 }
 
 // servingContainers are the containers that declare a port, else the first;

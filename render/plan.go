@@ -63,7 +63,8 @@ type planWork struct {
 type Setting struct {
 	Seconds int
 	// Source is SourceProfile, a rule ("rule 2"), SourceBudget,
-	// SourceContainer, SourceManifest, SourceGracePeriod or SourceKeptHook.
+	// SourceContainer, SourceManifest, SourceGracePeriod, SourceKeptHook or
+	// SourceStopAfter.
 	Source string
 }
 
@@ -83,6 +84,9 @@ const (
 	// SourceKeptHook: the container's own preStop hook, kept in place of
 	// graceful's (the Settings' PreStopSource names it).
 	SourceKeptHook = "kept hook"
+	// SourceStopAfter: the longest delay of a container told to stop after
+	// another (graceful.dev/stop-after, a rule's stopAfter).
+	SourceStopAfter = "stop after"
 )
 
 // How a Plan's stop signal reaches the application.
@@ -172,6 +176,12 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 	for i, c := range pod.Containers {
 		plan.Containers[i] = PlannedContainer{Name: c.Name, Path: c.Path, Image: c.Image, Reason: reason}
 	}
+	ruleName := ""
+	if sel.rule != nil {
+		ruleName = st.ruleNames[sel.ruleIndex-1]
+	}
+	s.OrderedDelays, notes = stopOrder(w, pod.Containers, s, sel.rule, ruleName)
+	findings = append(findings, notes...)
 	findings = append(findings, undelayedPeers(w, pod.Containers, s)...)
 	return plan, findings, nil
 }
@@ -258,6 +268,9 @@ func (plan *Plan) settle() {
 	s := &plan.work.settings
 	if s.PreStopSource != "" {
 		plan.PreStopDelay = Setting{s.PreStopDelaySeconds, SourceKeptHook}
+		if s.PreStopOrdered {
+			plan.PreStopDelay.Source = SourceStopAfter
+		}
 		plan.Grace = graceWanted(s, plan.Grace.Source)
 	}
 	if s.DrainSeconds != plan.Drain.Seconds {

@@ -26,6 +26,7 @@ const (
 	CodeUndelayedPeers  = "GS024"
 	CodeProfileNote     = "GS025"
 	CodeSharedAnchor    = "GS026"
+	CodeStopOrder       = "GS027"
 
 	CodePreStopSet    = "GS101"
 	CodeGraceSet      = "GS102"
@@ -106,6 +107,7 @@ var Codes = []CodeInfo{
 	{CodeUndelayedPeers, "other serving containers not delayed", "other containers of the pod serve traffic and stop at once while the chosen ones drain"},
 	{CodeProfileNote, "profile note", "what the profile's author says every user of it should know"},
 	{CodeSharedAnchor, "shared YAML anchor", "an edit would go through a YAML anchor used elsewhere; the object was left unchanged"},
+	{CodeStopOrder, "stop order ignored", "graceful.dev/stop-after or a rule's stopAfter names a container the pod lacks or graceful does not change, forms a cycle, or follows a hook graceful cannot time"},
 
 	{CodePreStopSet, "preStop hook set", "a preStop hook delays the stop signal until endpoints and load balancers have let the pod go"},
 	{CodeGraceSet, "grace period set or raised", "terminationGracePeriodSeconds covers the delay, the drain and the headroom"},

@@ -27,13 +27,26 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	var out []Finding
 	// The grace period and the sidecar must cover the hooks the pod will
 	// run: a kept hook's own delay where it can be read, not the profile's.
-	planned, delay, sources := s.PreStopDelaySeconds, 0, []string(nil)
+	delay, sources := 0, []string(nil)
+	ordered, orderedSeconds := "", 0
 	defer func() {
+		if ordered != "" && orderedSeconds >= delay {
+			s.PreStopOrdered = true
+			sources = append(sources, ordered)
+		}
 		if sources != nil {
 			s.PreStopDelaySeconds, s.PreStopSource = delay, strings.Join(sources, ", ")
 		}
 	}()
 	for _, c := range pod.Containers {
+		planned := s.DelayFor(c.Name)
+		// plannedDelay counts the hook graceful gives c, ordered or not.
+		plannedDelay := func() {
+			delay = max(delay, planned)
+			if d, ok := s.OrderedDelays[c.Name]; ok && d.Seconds > orderedSeconds {
+				ordered, orderedSeconds = fmt.Sprintf("container %q waits for %s", c.Name, d.Why), d.Seconds
+			}
+		}
 		if !signalsPID1(pod, s) {
 			// The kubelet's own stop signal must reach the application; a
 			// shell at PID 1 (dash does not exec a lone -c command) ignores it.
@@ -44,7 +57,7 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		want, summary, notes := preStopHook(pod, c, s)
 		if want == nil {
 			if !node.IsNull(node.Lookup(c.Node, "lifecycle", "preStop")) {
-				kept, source, _ := keptDelay(c, s.Profile.Name, planned)
+				kept, source, _ := keptDelay(c, s.Profile.Name, planned, s.OrderedDelays[c.Name].Why)
 				delay, sources = max(delay, kept), append(sources, source)
 			}
 			continue
@@ -57,15 +70,15 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		have := node.Get(lifecycle, "preStop")
 		switch {
 		case node.Equal(have, want):
-			delay = max(delay, planned)
+			plannedDelay()
 			continue
 		case !node.IsNull(have) && !s.ReplacePreStop:
-			kept, source, timing := keptDelay(c, s.Profile.Name, planned)
+			kept, source, timing := keptDelay(c, s.Profile.Name, planned, s.OrderedDelays[c.Name].Why)
 			delay, sources = max(delay, kept), append(sources, source)
 			out = append(out, warning(CodePreStopKept, field, "kept the existing preStop hook of container %q%s; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, timing, summary))
 			continue
 		}
-		delay = max(delay, planned)
+		plannedDelay()
 		node.Set(lifecycle, "preStop", want)
 		f := changed(CodePreStopSet, field, "%s", summary)
 		f.Proposed = summary
@@ -89,8 +102,9 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 // stop signal, with where that number comes from and what the summary says
 // about it. A hook graceful cannot time is taken to wait the planned delay
 // (or its readable part, when longer): the grace period is never lowered,
-// so that errs on the longer side.
-func keptDelay(c Container, profile string, planned int) (seconds int, source, timing string) {
+// so that errs on the longer side. why says what an ordered delay waits for
+// (graceful.dev/stop-after), "" for the profile's.
+func keptDelay(c Container, profile string, planned int, why string) (seconds int, source, timing string) {
 	h := ReadPreStop(c.Node)
 	what := fmt.Sprintf("container %q's own hook", c.Name)
 	if !h.DelayExact {
@@ -108,6 +122,9 @@ func keptDelay(c Container, profile string, planned int) (seconds int, source, t
 	}
 	if seconds < planned {
 		timing += fmt.Sprintf(", shorter than the %d s the %s profile waits for endpoints and load balancers to let the pod go: requests may still arrive after the stop signal", planned, profile)
+		if why != "" {
+			timing = fmt.Sprintf(" (%s: waits %d s, shorter than the %d s it must wait for %s: it may stop while requests still come", h.Text, seconds, planned, why)
+		}
 	}
 	return seconds, what, timing + ")"
 }
@@ -116,8 +133,15 @@ func keptDelay(c Container, profile string, planned int) (seconds int, source, t
 // with a summary that says which hook and why, and any warnings about it.
 func preStopHook(pod *Pod, c Container, s *Settings) (hook *yaml.Node, summary string, notes []Finding) {
 	p := s.Profile
-	delay := s.PreStopDelaySeconds
+	delay := s.DelayFor(c.Name)
 	why := ""
+	if d, ok := s.OrderedDelays[c.Name]; ok {
+		defer func() {
+			if hook != nil {
+				summary += fmt.Sprintf("; container %q waits %d s: %s", c.Name, d.Seconds, d.Why)
+			}
+		}()
+	}
 	if signalsPID1(pod, s) {
 		signal := strings.TrimPrefix(p.StopSignal, "SIG")
 		notPID1 := pid1IsNotApp(pod, c)

@@ -90,6 +90,27 @@ type Settings struct {
 	NativeSleep bool
 	// StopSignalField: the user opted into lifecycle.stopSignal.
 	StopSignalField bool
+	// OrderedDelays are the delays of the containers told to stop after
+	// another (graceful.dev/stop-after), by name, where longer than
+	// PreStopDelaySeconds; PreStop then raises PreStopDelaySeconds to the
+	// longest, so the grace period covers it, and sets PreStopOrdered.
+	OrderedDelays  map[string]OrderedDelay
+	PreStopOrdered bool
+}
+
+// OrderedDelay is a container's preStop delay when it stops after another,
+// with why: "nginx's delay 5 s + drain 25 s, as graceful.dev/stop-after says".
+type OrderedDelay struct {
+	Seconds int
+	Why     string
+}
+
+// DelayFor is container name's preStop delay: its ordered one, else the plan's.
+func (s *Settings) DelayFor(name string) int {
+	if d, ok := s.OrderedDelays[name]; ok {
+		return d.Seconds
+	}
+	return s.PreStopDelaySeconds
 }
 
 // UsesStopSignalField reports whether the stop signal goes into
