@@ -53,6 +53,7 @@ const (
 	CodeUnreadableDrain     = "GS125"
 	CodeNoReadinessProbe    = "GS126"
 	CodeGraceDefault        = "GS127"
+	CodeHookDelayAbsurd     = "GS128"
 
 	CodeLBDrainSet        = "GS150"
 	CodeLBUnsupported     = "GS151"
@@ -134,6 +135,7 @@ var Codes = []CodeInfo{
 	{CodeUnreadableDrain, "user's drain time unreadable", "graceful cannot read the drain time the user set; the profile's is budgeted"},
 	{CodeNoReadinessProbe, "no readiness probe", "new pods get traffic before they are ready"},
 	{CodeGraceDefault, "default grace period covers", "the pod sets no grace period and Kubernetes' default (30 s) covers the budget, so none is written"},
+	{CodeHookDelayAbsurd, "kept hook's delay absurd", "a kept preStop hook waits longer than any sane grace period (over a day); the grace period was left as the manifest has it"},
 
 	{CodeLBDrainSet, "load balancer drain set", "the cloud's drain annotations keep deregistered pods' connections open to the end"},
 	{CodeLBUnsupported, "provider has no drain annotation", "the provider drains by other means, which graceful does not write"},

@@ -16,6 +16,9 @@ var _ Transformer = GracePeriod{}
 
 func (GracePeriod) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	field := pod.SpecPath + ".terminationGracePeriodSeconds"
+	if s.GraceLeft {
+		return nil, nil // PreStop said why (CodeHookDelayAbsurd)
+	}
 	headroom := s.Profile.HeadroomSeconds
 	need := s.PreStopDelaySeconds + s.DrainSeconds + headroom
 	budget := fmt.Sprintf("preStop %d s + drain %d s", s.PreStopDelaySeconds, s.DrainSeconds)

@@ -71,12 +71,13 @@ func ReadPreStop(container *yaml.Node) Hook {
 	case node.IsNull(pre):
 		return Hook{Kind: "none", DelayExact: true}
 	case node.Get(pre, "sleep") != nil:
-		secs, ok := node.Int(node.Lookup(pre, "sleep", "seconds"))
-		h := Hook{Kind: "sleep", DelaySeconds: secs, DelayExact: ok, Text: "sleep action, " + strconv.Itoa(secs) + " s"}
+		raw := node.Lookup(pre, "sleep", "seconds")
+		secs, ok := node.Int(raw)
 		if !ok {
-			h.Unknown = []string{"sleep.seconds " + node.Str(node.Lookup(pre, "sleep", "seconds"))}
+			// No delay claim: an unreadable number is not 0 s.
+			return Hook{Kind: "sleep", Text: "sleep action, seconds " + node.Str(raw) + " (unreadable)", Unknown: []string{"sleep.seconds " + node.Str(raw)}}
 		}
-		return h
+		return Hook{Kind: "sleep", DelaySeconds: secs, DelayExact: true, Text: "sleep action, " + strconv.Itoa(secs) + " s"}
 	case node.Get(pre, "httpGet") != nil:
 		return Hook{Kind: "httpGet", Text: "httpGet " + node.GetStr(node.Get(pre, "httpGet"), "path"), Unknown: []string{"an HTTP request"}}
 	case node.Get(pre, "tcpSocket") != nil:
@@ -132,7 +133,10 @@ func ReadPreStop(container *yaml.Node) Hook {
 	}
 	h.DelayExact = !unknownFirst
 	if h.WaitsForExit && h.Signal == "" {
+		// It blocks until PID 1 exits, which nothing asks it to: until the
+		// grace period ends, not for its sleep alone.
 		h.Unknown = append(h.Unknown, "a wait for PID 1 to exit, with no signal")
+		h.DelayExact = false
 	}
 	return h
 }

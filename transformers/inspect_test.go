@@ -36,6 +36,13 @@ func TestReadPreStop(t *testing.T) {
 		{`{lifecycle: {preStop: {exec: {command: [sh, -c, "/usr/sbin/nginx -c /etc/nginx/x.conf -s quit; sleep 20"]}}}}`,
 			Hook{Kind: "exec", Signal: "SIGQUIT", SignalVia: "/usr/sbin/nginx -c /etc/nginx/x.conf -s quit", DelayExact: true,
 				AfterSignal: []string{"sleep 20"}, Text: "/usr/sbin/nginx -c /etc/nginx/x.conf -s quit; sleep 20"}},
+		// an unreadable number makes no delay claim, not 0 s
+		{`{lifecycle: {preStop: {sleep: {seconds: 9223372036854775807}}}}`, Hook{Kind: "sleep",
+			Text: "sleep action, seconds 9223372036854775807 (unreadable)", Unknown: []string{"sleep.seconds 9223372036854775807"}}},
+		// a wait for PID 1 with no signal blocks until the grace period ends: not exact
+		{`{lifecycle: {preStop: {exec: {command: [sh, -c, "sleep 5; while kill -0 1; do sleep 1; done"]}}}}`, Hook{Kind: "exec",
+			DelaySeconds: 5, WaitsForExit: true, Unknown: []string{"a wait for PID 1 to exit, with no signal"},
+			Text: "sleep 5; while kill -0 1; do sleep 1; done"}},
 		{`{lifecycle: {preStop: {httpGet: {path: /drain, port: 8080}}}}`, Hook{Kind: "httpGet", Text: "httpGet /drain", Unknown: []string{"an HTTP request"}}},
 	} {
 		var n yaml.Node

@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/graceful-dev/graceful/internal/node"
+	"github.com/graceful-dev/graceful/profiles"
 )
 
 // PreStop adds the preStop hook: a wait, and for profiles whose application
@@ -58,6 +59,10 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		if want == nil {
 			if !node.IsNull(node.Lookup(c.Node, "lifecycle", "preStop")) {
 				kept, source, _ := keptDelay(c, s.Profile.Name, planned, s.OrderedDelays[c.Name].Why)
+				if f, absurd := absurdDelay(c, s, kept); absurd {
+					out = append(out, f)
+					continue
+				}
 				delay, sources = max(delay, kept), append(sources, source)
 			}
 			continue
@@ -74,7 +79,12 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 			continue
 		case !node.IsNull(have) && !s.ReplacePreStop:
 			kept, source, timing := keptDelay(c, s.Profile.Name, planned, s.OrderedDelays[c.Name].Why)
-			delay, sources = max(delay, kept), append(sources, source)
+			if f, absurd := absurdDelay(c, s, kept); absurd {
+				out = append(out, f)
+				timing = ""
+			} else {
+				delay, sources = max(delay, kept), append(sources, source)
+			}
 			out = append(out, warning(CodePreStopKept, field, "kept the existing preStop hook of container %q%s; replacePreStop (--replace-prestop) replaces it with: %s", c.Name, timing, summary))
 			continue
 		}
@@ -96,6 +106,17 @@ func (PreStop) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 		}
 	}
 	return out, nil
+}
+
+// absurdDelay reports a kept hook whose delay no sane grace period covers
+// (profiles.MaxGraceSeconds with the drain): the grace period is not raised
+// for it, only left as the manifest has it (s.GraceLeft).
+func absurdDelay(c Container, s *Settings, kept int) (Finding, bool) {
+	if kept+s.DrainSeconds+s.Profile.HeadroomSeconds <= profiles.MaxGraceSeconds {
+		return Finding{}, false
+	}
+	s.GraceLeft = true
+	return warning(CodeHookDelayAbsurd, c.Path+".lifecycle.preStop", "container %q's own hook waits %d s, more than a day: the grace period was left as the manifest has it, not raised for it; shorten the hook", c.Name, kept), true
 }
 
 // keptDelay is how long a container's own preStop hook waits before the

@@ -96,6 +96,9 @@ type Settings struct {
 	// longest, so the grace period covers it, and sets PreStopOrdered.
 	OrderedDelays  map[string]OrderedDelay
 	PreStopOrdered bool
+	// GraceLeft: a kept hook waits longer than any sane grace period, so
+	// GracePeriod leaves the manifest's as it is (set by PreStop).
+	GraceLeft bool
 }
 
 // OrderedDelay is a container's preStop delay when it stops after another,
