@@ -153,7 +153,7 @@ func (st *run) plan(w *workload, sel selection) (*Plan, []transformers.Finding, 
 	plan.resolve(s, sel)
 	pod := &plan.work.pod
 	*pod = transformers.Pod{Spec: w.podSpec, SpecPath: w.podSpecPath, Template: w.template, TemplatePath: w.templatePath,
-		StopSignalField: w.section == nil, KubernetesDefaults: w.section == nil, Batch: w.batch}
+		StopSignalField: w.section == nil, KubernetesDefaults: w.builtin, Batch: w.batch}
 	plan.StopSignal, plan.StopSignalBy = p.StopSignal, SignalByKubelet
 	switch {
 	case s.UsesStopSignalField(pod):

@@ -18,6 +18,10 @@ import (
 type workloadKind struct {
 	templatePath []string
 	batch        bool
+	// builtin: Kubernetes' own kind, whose absent pod fields the API server
+	// defaults (terminationGracePeriodSeconds: 30). An operator may apply
+	// its own default, or none.
+	builtin bool
 	// section is the part of an operator's CR that holds one container's
 	// fields and the pod's grace period; set, it replaces the template.
 	section *operatorSection
@@ -41,14 +45,14 @@ type operatorSection struct {
 // workloadKinds is the one place that knows each workload kind. Nothing else
 // in graceful switches on kind.
 var workloadKinds = map[string]workloadKind{
-	"Deployment":            {templatePath: []string{"spec", "template"}},
-	"StatefulSet":           {templatePath: []string{"spec", "template"}},
-	"DaemonSet":             {templatePath: []string{"spec", "template"}},
-	"ReplicaSet":            {templatePath: []string{"spec", "template"}},
-	"ReplicationController": {templatePath: []string{"spec", "template"}},
-	"Job":                   {templatePath: []string{"spec", "template"}, batch: true},
-	"CronJob":               {templatePath: []string{"spec", "jobTemplate", "spec", "template"}, batch: true},
-	"Pod":                   {},
+	"Deployment":            {templatePath: []string{"spec", "template"}, builtin: true},
+	"StatefulSet":           {templatePath: []string{"spec", "template"}, builtin: true},
+	"DaemonSet":             {templatePath: []string{"spec", "template"}, builtin: true},
+	"ReplicaSet":            {templatePath: []string{"spec", "template"}, builtin: true},
+	"ReplicationController": {templatePath: []string{"spec", "template"}, builtin: true},
+	"Job":                   {templatePath: []string{"spec", "template"}, batch: true, builtin: true},
+	"CronJob":               {templatePath: []string{"spec", "jobTemplate", "spec", "template"}, batch: true, builtin: true},
+	"Pod":                   {builtin: true},
 	"Rollout":               {templatePath: []string{"spec", "template"}}, // Argo Rollouts
 	"CloneSet":              {templatePath: []string{"spec", "template"}}, // OpenKruise
 	// tidb-operator v1 copies spec.tidb.lifecycle and
@@ -75,6 +79,8 @@ type workload struct {
 	podSpec     *yaml.Node
 	podSpecPath string
 	batch       bool
+	// builtin: the kind is Kubernetes' own (workloadKind.builtin).
+	builtin bool
 	// section is the kind's operator section, nil for a pod template.
 	section *operatorSection
 }
@@ -105,7 +111,7 @@ func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) 
 		}
 		path = genericTemplatePath
 	}
-	w.batch = kind.batch
+	w.batch, w.builtin = kind.batch, kind.builtin
 	w.template = node.Lookup(object, path...)
 	w.templatePath = joinPath(path)
 	if w.template == nil || node.IsNull(w.template) {
