@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"regexp"
 
 	"go.yaml.in/yaml/v3"
 
@@ -241,6 +242,10 @@ func (x *disruptions) candidate(d *Document, w *workload, entry int) {
 	x.candidates = append(x.candidates, c)
 }
 
+// plainWord is a string that reads as a string unquoted, unless YAML 1.1
+// takes it for a boolean or null (node.NewStr knows those).
+var plainWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9._/-]*$`)
+
 // plainCopy copies a tree with aliases resolved, in block style, without
 // comments: a new document owes nothing to the layout of the one it came from.
 func plainCopy(n *yaml.Node) *yaml.Node {
@@ -248,6 +253,12 @@ func plainCopy(n *yaml.Node) *yaml.Node {
 	c := &yaml.Node{Kind: n.Kind, Tag: n.Tag, Value: n.Value}
 	if n.Kind == yaml.ScalarNode {
 		c.Style = n.Style &^ yaml.FlowStyle
+		// JSON's quoted keys would read "matchLabels": in block style. Only a
+		// word no YAML (1.1, as Kubernetes reads it, or 1.2) takes for
+		// anything but a string loses its quotes: `on` and `1:30` keep them.
+		if plainWord.MatchString(n.Value) && node.NewStr(n.Value).Style == 0 {
+			c.Style &^= yaml.DoubleQuotedStyle | yaml.SingleQuotedStyle
+		}
 	}
 	for _, child := range n.Content {
 		c.Content = append(c.Content, plainCopy(child))
@@ -330,6 +341,12 @@ func (x *disruptions) add(c budgetCandidate, replicas int, why string) *transfor
 			return &transformers.Finding{Code: transformers.CodePDBOverlap, Severity: transformers.Warning, Field: "spec.selector",
 				Message: fmt.Sprintf("no PodDisruptionBudget added: the selector also selects the pods of %s %s, and a pod under two budgets cannot be evicted at all; add one budget for both yourself", p.ref.Kind, p.ref.QualifiedName())}
 		}
+	}
+	if isJSON(c.doc.body()) {
+		// A YAML document after it (--in-place) would leave a .json file
+		// that is no longer JSON.
+		return &transformers.Finding{Code: transformers.CodePDBJSON, Severity: transformers.Warning,
+			Message: fmt.Sprintf("no PodDisruptionBudget added: the document is JSON, and a budget after it would make its file no longer JSON; add %s (maxUnavailable: 1, this selector) in a YAML file of its own: %s", name, why)}
 	}
 	meta := node.NewMap("name", name)
 	if c.ref.Namespace != "" {

@@ -75,6 +75,7 @@ const (
 	CodePDBDaemonSet = "GS406"
 	CodePDBSingle    = "GS407"
 	CodePDBHelmHook  = "GS408"
+	CodePDBJSON      = "GS409"
 )
 
 // CodeInfo describes a finding code for the docs and for tools that list them.
@@ -156,4 +157,5 @@ var Codes = []CodeInfo{
 	{CodePDBDaemonSet, "DaemonSet takes no budget", "kubectl drain leaves DaemonSet pods running, so a budget would hold nothing"},
 	{CodePDBSingle, "one replica", "a workload of one replica gets no budget: maxUnavailable 1 would hold nothing, minAvailable 1 would block every drain"},
 	{CodePDBHelmHook, "Helm hook", "a Helm hook gets no budget: the budget would outlive it"},
+	{CodePDBJSON, "JSON document", "no budget is added after a JSON document: its file would no longer be JSON; add one elsewhere"},
 }
