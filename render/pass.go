@@ -72,6 +72,8 @@ func (r *Renderer) process(docs []*Document, keepNodes bool) (*Report, error) {
 	st.report.Documents = len(docs)
 	if r.pdb {
 		st.budgets = newDisruptions()
+		// unhealthyPodEvictionPolicy: beta and on by default from 1.27, GA in 1.31.
+		st.budgets.alwaysAllow = r.kube.AtLeast(1, 27)
 	}
 	for i, d := range docs {
 		if !d.parsed {

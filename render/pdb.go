@@ -179,6 +179,9 @@ type disruptions struct {
 	pods        []podSet
 	candidates  []budgetCandidate
 	added       int
+	// alwaysAllow: the target Kubernetes has unhealthyPodEvictionPolicy,
+	// and the added budgets let a drain evict pods that are not ready.
+	alwaysAllow bool
 }
 
 func newDisruptions() *disruptions {
@@ -357,13 +360,22 @@ func (x *disruptions) add(c budgetCandidate, replicas int, why string) *transfor
 		node.Set(annotations, kv[0], node.NewStr(kv[1]))
 	}
 	node.Set(meta, "annotations", annotations)
-	pdb := node.NewMap("apiVersion", "policy/v1", "kind", "PodDisruptionBudget", "metadata", meta,
-		"spec", node.NewMap("maxUnavailable", 1, "selector", c.selector))
+	spec := node.NewMap("maxUnavailable", 1, "selector", c.selector)
+	if x.alwaysAllow {
+		// A crashlooping workload's unready pods would block every drain
+		// (IfHealthyBudget, the default); evicting them costs no traffic.
+		node.Set(spec, "unhealthyPodEvictionPolicy", node.NewStr("AlwaysAllow"))
+	}
+	pdb := node.NewMap("apiVersion", "policy/v1", "kind", "PodDisruptionBudget", "metadata", meta, "spec", spec)
 	c.doc.added = append(c.doc.added, pdb)
 	x.budgets = append(x.budgets, budget{namespace: c.ref.Namespace, name: name, selector: sel})
 	x.added++
+	how := "maxUnavailable: 1, its selector"
+	if x.alwaysAllow {
+		how += ", unhealthyPodEvictionPolicy: AlwaysAllow so unready pods never block a drain"
+	}
 	return &transformers.Finding{Code: transformers.CodePDBAdded, Severity: transformers.Info, Field: "PodDisruptionBudget " + name,
-		Message: fmt.Sprintf("added after this document (maxUnavailable: 1, its selector): %s, so a node drain evicts them one at a time instead of all at once", why)}
+		Message: fmt.Sprintf("added after this document (%s): %s, so a node drain evicts them one at a time instead of all at once", how, why)}
 }
 
 // addedBytes is the YAML of the objects added after d, each a document of
