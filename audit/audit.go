@@ -117,14 +117,22 @@ func ParseSeverity(s string) (transformers.Severity, error) {
 
 // Fails reports whether a finding is at or above the threshold.
 func (r *Report) Fails(threshold transformers.Severity) bool {
+	return r.Failing(threshold) > 0
+}
+
+// Failing counts the objects with a finding at or above threshold: the
+// objects --fail-on fails on, not every object with a finding.
+func (r *Report) Failing(threshold transformers.Severity) int {
+	n := 0
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
 			if rank(f.Severity) >= rank(threshold) {
-				return true
+				n++
+				break
 			}
 		}
 	}
-	return false
+	return n
 }
 
 // checker is one run's state: what every check can look up.
