@@ -13,7 +13,7 @@ func TestBuiltin(t *testing.T) {
 		t.Fatalf("profiles %v, want %v", got, want)
 	}
 	for _, name := range want {
-		p, err := Lookup(name)
+		p, err := Builtin().Lookup(name)
 		if err != nil {
 			t.Fatal(err)
 		}
