@@ -410,22 +410,3 @@ func ImageMatches(repo, pattern string) bool {
 	}
 	return true
 }
-
-// Repository strips the registry host, tag and digest from an image reference:
-// "docker.io/bitnami/nginx:1.27@sha256:…" becomes "bitnami/nginx". It never
-// fails; a malformed reference yields its best guess.
-func Repository(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i >= 0 && !strings.Contains(image[i:], "/") {
-		image = image[:i]
-	}
-	if i := strings.IndexByte(image, '/'); i >= 0 {
-		host := image[:i]
-		if strings.ContainsAny(host, ".:") || host == "localhost" {
-			image = image[i+1:]
-		}
-	}
-	return image
-}
