@@ -296,6 +296,13 @@ func (p *Profile) problems(prefix string) []error {
 	if p.SignalPID1 && len(p.Images) == 0 {
 		add("signalPID1", "needs images: a signal goes only to the application it is meant for")
 	}
+	if p.SignalPID1 {
+		for i, pattern := range p.Images {
+			if matchesAnyName(pattern) {
+				add(fmt.Sprintf("images[%d]", i), "%q fits every image, and signalPID1 would send %s to PID 1 of any program (a database, a mesh sidecar): name the application's image, like \"myorg/app\" or \"*nginx*\"", pattern, p.StopSignal)
+			}
+		}
+	}
 	for i, k := range p.ImageStopSignals {
 		field := fmt.Sprintf("imageStopSignals[%d]", i)
 		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
@@ -390,6 +397,33 @@ func ImageMatchesAny(image string, patterns []string) bool {
 		}
 	}
 	return false
+}
+
+// matchesAnyName: the pattern's last path component (the image's name,
+// before any :TAG) is only globs ("*", "*/*", "?*", "[a-z]*"), so it fits
+// images whatever they are called.
+func matchesAnyName(pattern string) bool {
+	repo, _, _ := strings.Cut(pattern, ":")
+	name := repo[strings.LastIndexByte(repo, '/')+1:]
+	if name == "" {
+		return false // fits no image
+	}
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '*', '?':
+		case '[':
+			end := strings.IndexByte(name[i:], ']')
+			if end < 0 {
+				return false // not a class: a literal the name must hold
+			}
+			i += end
+		case '\\':
+			return false // an escaped literal
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ImageMatches matches a repository path against a pattern of one or more path
