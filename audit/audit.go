@@ -143,6 +143,9 @@ type checker struct {
 	renderer *render.Renderer
 	// unprotected are the workloads no PodDisruptionBudget holds (GS214).
 	unprotected map[key]render.Unprotected
+	// budgets is what render --pdb does with each workload: its GS4xx
+	// finding (added, or why not).
+	budgets map[key]transformers.Finding
 	// providerNames are the --provider names, as explain takes them.
 	providerNames []string
 	services      []*service
@@ -191,6 +194,9 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	for i := range rendered.Entries {
 		e := &rendered.Entries[i]
 		c.fixes[keyOf(e.Ref)] = e
+	}
+	if c.budgets, err = budgetsRenderAdds(inputs, opts.Render, rendered, len(c.unprotected) > 0); err != nil {
+		return nil, err
 	}
 	report := &Report{Objects: len(objects)}
 	var workloads []*workload
