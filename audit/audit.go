@@ -117,14 +117,22 @@ func ParseSeverity(s string) (transformers.Severity, error) {
 
 // Fails reports whether a finding is at or above the threshold.
 func (r *Report) Fails(threshold transformers.Severity) bool {
+	return r.Failing(threshold) > 0
+}
+
+// Failing counts the objects with a finding at or above threshold: the
+// objects --fail-on fails on, not every object with a finding.
+func (r *Report) Failing(threshold transformers.Severity) int {
+	n := 0
 	for _, res := range r.Results {
 		for _, f := range res.Findings {
 			if rank(f.Severity) >= rank(threshold) {
-				return true
+				n++
+				break
 			}
 		}
 	}
-	return false
+	return n
 }
 
 // checker is one run's state: what every check can look up.
@@ -135,6 +143,9 @@ type checker struct {
 	renderer *render.Renderer
 	// unprotected are the workloads no PodDisruptionBudget holds (GS214).
 	unprotected map[key]render.Unprotected
+	// budgets is what render --pdb does with each workload: its GS4xx
+	// finding (added, or why not).
+	budgets map[key]transformers.Finding
 	// providerNames are the --provider names, as explain takes them.
 	providerNames []string
 	services      []*service
@@ -183,6 +194,9 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	for i := range rendered.Entries {
 		e := &rendered.Entries[i]
 		c.fixes[keyOf(e.Ref)] = e
+	}
+	if c.budgets, err = budgetsRenderAdds(inputs, opts.Render, rendered, len(c.unprotected) > 0); err != nil {
+		return nil, err
 	}
 	report := &Report{Objects: len(objects)}
 	var workloads []*workload

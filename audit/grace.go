@@ -45,7 +45,7 @@ func (c *checker) checkGrace(w *workload) []Finding {
 	if set == nil {
 		line = w.lineOf(w.pod.Spec)
 	}
-	f := finding("GS202", line, field, "%s%s", conf.Message, defaulted(set))
+	f := finding("GS202", line, field, "%s%s", conf.Message, defaulted(set, w.pod.Template == nil))
 	if p := w.profile; p != nil && p.PreStopDelaySeconds == 0 {
 		// Databases, brokers, workers: what is cut short is a final save,
 		// a checkpoint or running tasks, not requests through an endpoint.
@@ -56,8 +56,15 @@ func (c *checker) checkGrace(w *workload) []Finding {
 	return []Finding{f}
 }
 
-func defaulted(set *yaml.Node) string {
-	if node.IsNull(set) {
+// defaulted says whose default an unset grace period is: Kubernetes' in a
+// pod template; an operator's in its CR's section (operator, true), which
+// the API server does not default.
+func defaulted(set *yaml.Node, operator bool) string {
+	switch {
+	case !node.IsNull(set):
+	case operator:
+		return " (not set: the operator's default applies, which graceful does not know; it assumes Kubernetes' 30 s)"
+	default:
 		return " (the grace period is Kubernetes' default)"
 	}
 	return ""

@@ -50,7 +50,7 @@ func (c *checker) checkStopSignal(w *workload) []Finding {
 			field, line = ct.Path+".lifecycle.preStop", w.lineOf(preStopNode(ct))
 			fix = "send " + p.StopSignal + " from the preStop hook"
 		default:
-			fix = "set lifecycle.stopSignal: " + p.StopSignal + " (Kubernetes 1.33+, `graceful render --stop-signal-field`), or a preStop hook that sends it after the delay and waits for the exit (`graceful render --replace-prestop`)"
+			fix = signalFix(w, ct, p.StopSignal)
 		}
 		if p.StopSignal == "" {
 			fix = "" // no signal to name
@@ -69,6 +69,21 @@ func (c *checker) checkStopSignal(w *workload) []Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// signalFix is GS213's fix where nothing sends the stop signal: only what
+// applies. An operator does not copy lifecycle.stopSignal from its CR
+// (tidb-operator drops it); render writes a signalling hook where there is
+// none, and replaces one only with --replace-prestop.
+func signalFix(w *workload, ct transformers.Container, sig string) string {
+	hook := "a preStop hook that sends it after the delay and waits for the exit (`graceful render` writes one)"
+	if !node.IsNull(preStopNode(ct)) {
+		hook = "a preStop hook that sends it after the delay and waits for the exit (`graceful render --replace-prestop` replaces the existing one)"
+	}
+	if w.pod.Template == nil {
+		return hook
+	}
+	return "set lifecycle.stopSignal: " + sig + " (Kubernetes 1.33+, `graceful render --stop-signal-field`), or " + hook
 }
 
 // fromSetting: the fast stop is an application setting's (GS212 reports it).

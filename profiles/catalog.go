@@ -135,9 +135,6 @@ func Get(name string) (*Profile, bool) { return builtin.Get(name) }
 // Names lists the built-in profile names, sorted.
 func Names() []string { return builtin.Names() }
 
-// Lookup returns the named built-in profile or an error that lists the valid names.
-func Lookup(name string) (*Profile, error) { return builtin.Lookup(name) }
-
 // FittingImage returns the built-in profiles whose image patterns fit image.
 func FittingImage(image string) []*Profile { return builtin.FittingImage(image) }
 

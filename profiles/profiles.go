@@ -296,6 +296,13 @@ func (p *Profile) problems(prefix string) []error {
 	if p.SignalPID1 && len(p.Images) == 0 {
 		add("signalPID1", "needs images: a signal goes only to the application it is meant for")
 	}
+	if p.SignalPID1 {
+		for i, pattern := range p.Images {
+			if matchesAnyName(pattern) {
+				add(fmt.Sprintf("images[%d]", i), "%q fits every image, and signalPID1 would send %s to PID 1 of any program (a database, a mesh sidecar): name the application's image, like \"myorg/app\" or \"*nginx*\"", pattern, p.StopSignal)
+			}
+		}
+	}
 	for i, k := range p.ImageStopSignals {
 		field := fmt.Sprintf("imageStopSignals[%d]", i)
 		if len(k.Images) == 0 || len(k.Registries) == 0 || !IsSignal(k.Signal) {
@@ -392,6 +399,33 @@ func ImageMatchesAny(image string, patterns []string) bool {
 	return false
 }
 
+// matchesAnyName: the pattern's last path component (the image's name,
+// before any :TAG) is only globs ("*", "*/*", "?*", "[a-z]*"), so it fits
+// images whatever they are called.
+func matchesAnyName(pattern string) bool {
+	repo, _, _ := strings.Cut(pattern, ":")
+	name := repo[strings.LastIndexByte(repo, '/')+1:]
+	if name == "" {
+		return false // fits no image
+	}
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '*', '?':
+		case '[':
+			end := strings.IndexByte(name[i:], ']')
+			if end < 0 {
+				return false // not a class: a literal the name must hold
+			}
+			i += end
+		case '\\':
+			return false // an escaped literal
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // ImageMatches matches a repository path against a pattern of one or more path
 // components with shell globs in each. The pattern is aligned with the end of
 // the path, so "nginx" matches "bitnami/nginx" and "library/nginx" but not
@@ -409,23 +443,4 @@ func ImageMatches(repo, pattern string) bool {
 		}
 	}
 	return true
-}
-
-// Repository strips the registry host, tag and digest from an image reference:
-// "docker.io/bitnami/nginx:1.27@sha256:…" becomes "bitnami/nginx". It never
-// fails; a malformed reference yields its best guess.
-func Repository(image string) string {
-	if i := strings.IndexByte(image, '@'); i >= 0 {
-		image = image[:i]
-	}
-	if i := strings.LastIndexByte(image, ':'); i >= 0 && !strings.Contains(image[i:], "/") {
-		image = image[:i]
-	}
-	if i := strings.IndexByte(image, '/'); i >= 0 {
-		host := image[:i]
-		if strings.ContainsAny(host, ".:") || host == "localhost" {
-			image = image[i+1:]
-		}
-	}
-	return image
 }

@@ -13,7 +13,7 @@ func TestBuiltin(t *testing.T) {
 		t.Fatalf("profiles %v, want %v", got, want)
 	}
 	for _, name := range want {
-		p, err := Lookup(name)
+		p, err := Builtin().Lookup(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,11 +85,32 @@ func TestParseRejects(t *testing.T) {
 		"drain flag without a group": "stopSignal: SIGTERM\ndrainFlags: [{pattern: '-t \\d+'}]\n",
 		"bad regexp":                 "stopSignal: SIGTERM\nunsafeWhen: [{command: '(', message: m}]\n",
 		"image with registry":        "stopSignal: SIGTERM\nimages: [registry.example.com/team/app]\n",
+		"signal to every image":      "stopSignal: SIGQUIT\nsignalPID1: true\nimages: [x, '*']\n",
+		"signal to every path":       "stopSignal: SIGQUIT\nsignalPID1: true\nimages: ['*/*']\n",
+		"signal to any name":         "stopSignal: SIGQUIT\nsignalPID1: true\nimages: ['?*:1.2']\n",
+		"signal to any class":        "stopSignal: SIGQUIT\nsignalPID1: true\nimages: ['team/[a-z]*']\n",
 		"bad version":                "stopSignal: SIGQUIT\nimages: [x]\nimageStopSignals: [{images: [x], registries: [docker.io], minVersion: one, signal: SIGQUIT}]\n",
 	} {
 		if _, err := Parse([]byte(profileDoc(doc))); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestSignalImagesAccepted: a signalling profile may glob around a name, and
+// a profile that sends nothing to PID 1 may fit every image.
+func TestSignalImagesAccepted(t *testing.T) {
+	for _, doc := range []string{
+		"stopSignal: SIGQUIT\nsignalPID1: true\nimages: ['*nginx*', 'team/*/app', 'ng?nx:1.*']\n",
+		"stopSignal: SIGTERM\nimages: ['*']\n",
+	} {
+		if _, err := Parse([]byte(profileDoc(doc))); err != nil {
+			t.Errorf("%s: %v", doc, err)
+		}
+	}
+	_, err := Parse([]byte(profileDoc("stopSignal: SIGQUIT\nsignalPID1: true\nimages: [x, '*/*']\n")))
+	if err == nil || !strings.Contains(err.Error(), "spec.images[1]: \"*/*\" fits every image") {
+		t.Errorf("error %v, want one naming spec.images[1]", err)
 	}
 }
 

@@ -61,7 +61,7 @@ func chooseContainers(w *workload, p *profiles.Profile, rule *Rule) ([]transform
 	}
 	var fit []transformers.Container
 	for _, c := range all {
-		if p.FitsImage(c.Image) {
+		if p.FitsImage(c.Image) && !(p.SignalPID1 && (c.Name == transformers.IstioProxy || c.Name == "linkerd-proxy")) { // never signal a mesh sidecar's PID 1
 			fit = append(fit, c)
 		}
 	}

@@ -427,8 +427,9 @@ type Unprotected struct {
 // it too) that run more than one replica, counting a
 // HorizontalPodAutoscaler's minReplicas, and that no PodDisruptionBudget of
 // the objects selects (same namespace, or either without one; matchLabels
-// and matchExpressions). It is the rule `render --pdb` adds budgets by,
-// without render's restriction to profiled workloads; `graceful check`
+// and matchExpressions). It is only the first half of `render --pdb`'s
+// rule: render also skips unprofiled workloads, selectors it cannot read or
+// that select another workload's pods, and a taken name. `graceful check`
 // reports each as a finding. Replicas given by a template and Helm hooks
 // are skipped.
 func UnprotectedWorkloads(objects []Object) []Unprotected {

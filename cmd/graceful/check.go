@@ -110,7 +110,7 @@ func (o *checkOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 		if report.Fails(threshold) {
 			// kustomize shows a function's stderr only when it fails.
 			_ = report.WriteText(stderr)
-			return &findingsError{len(report.Results), threshold}
+			return &findingsError{report.Failing(threshold), threshold}
 		}
 		return nil
 	}
@@ -132,7 +132,7 @@ func (o *checkOptions) run(stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if report.Fails(threshold) {
-		return &findingsError{len(report.Results), threshold}
+		return &findingsError{report.Failing(threshold), threshold}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 //	expected.*   stdout: .txt, .json or .sarif by --output (.yaml for a ResourceList)
 //	exit         the expected exit status: 0 clean, 1 findings, 2 no check (bad
 //	             flag, config, path or manifest)
+//	error.txt    the error: always for exit 2; for exit 1 when the file exists
 //
 // Every SARIF output is validated against the SARIF 2.1.0 schema, and every
 // JSON output must parse. -update rewrites expected.* and exit.
@@ -62,7 +64,7 @@ func TestCheckGolden(t *testing.T) {
 			}
 			compareGolden(t, "expected."+format, stdout)
 			compareGolden(t, "exit", strconv.Itoa(code)+"\n")
-			if code == 2 {
+			if _, statErr := os.Stat("error.txt"); code == 2 || (code != 0 && statErr == nil) {
 				compareGolden(t, "error.txt", err.Error()+"\n")
 			}
 			switch format {

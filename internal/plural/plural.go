@@ -11,11 +11,3 @@ func Count(n int, one, many string) string {
 	}
 	return strconv.Itoa(n) + " " + many
 }
-
-// Noun is one when n is 1, many otherwise, for a count said elsewhere.
-func Noun(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
