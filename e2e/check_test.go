@@ -10,7 +10,8 @@ import (
 
 // TestCheckHelmTemplate: graceful check in CI on the real Helm 3's
 // `helm template` output: findings and exit 1; after graceful render as the
-// post-renderer, the same chart is clean (exit 0).
+// post-renderer (with --pdb: the chart runs 2 replicas), the same chart is
+// clean (exit 0).
 func TestCheckHelmTemplate(t *testing.T) {
 	helm := tool(t, "GRACEFUL_HELM3")
 	env := helmEnv(t)
@@ -48,7 +49,10 @@ func TestCheckHelmTemplate(t *testing.T) {
 	}
 
 	fixed := run(t, env, "", helm, append(args, "--post-renderer", graceful, "--post-renderer-args", "render",
-		"--post-renderer-args", "--profile=auto", "--post-renderer-args", "--provider=aws")...).must(t)
+		"--post-renderer-args", "--profile=auto", "--post-renderer-args", "--provider=aws", "--post-renderer-args", "--pdb")...).must(t)
+	if !strings.Contains(fixed, "kind: PodDisruptionBudget") {
+		t.Errorf("render --pdb as Helm's post-renderer added no PodDisruptionBudget:\n%s", fixed)
+	}
 	clean := run(t, nil, fixed, graceful, "check", "--provider=aws")
 	if code := exitCode(clean.err); code != 0 {
 		t.Errorf("after graceful render the chart should be clean, got exit %d:\n%s", code, clean.stdout)
