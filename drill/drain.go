@@ -65,15 +65,11 @@ func RunDrain(ctx context.Context, o DrainOptions) (*DrainReport, error) {
 	}
 	selector := metav1.FormatLabelSelector(dep.Spec.Selector)
 	pods := o.Client.CoreV1().Pods(o.Namespace)
-	before, err := pods.List(ctx, metav1.ListOptions{LabelSelector: selector})
+	before, old, err := podNames(ctx, pods, selector)
 	if err != nil {
 		return nil, err
 	}
-	old := map[string]bool{}
-	for _, p := range before.Items {
-		old[p.Name] = true
-	}
-	small := o.Load.URL + o.Load.SmallPath
+	small := o.Load.smallURL()
 	if err := waitServing(ctx, small, servingStreak, servingTimeout); err != nil {
 		return nil, err
 	}

@@ -258,7 +258,7 @@ func (r *running) smallClient(ctx context.Context, keepAlive bool, interval time
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: r.load.ReqTimeout, CheckRedirect: noRedirect}
-	url := strings.TrimSuffix(r.load.URL, "/") + r.load.SmallPath
+	url := r.load.smallURL()
 	next := time.Now()
 	for !r.stopped() {
 		var conns, port atomic.Int32
@@ -398,3 +398,9 @@ func (l Load) downloadLimit(size int64) time.Duration {
 type statusError string
 
 func (s statusError) Error() string { return string(s) }
+
+// smallURL is the URL of the short answer: URL without its trailing slash,
+// then SmallPath.
+func (l Load) smallURL() string {
+	return strings.TrimSuffix(l.URL, "/") + l.SmallPath
+}

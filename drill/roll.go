@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 )
 
 // Options is one drill: restart Deployment while Load runs.
@@ -75,19 +76,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	selector := metav1.FormatLabelSelector(dep.Spec.Selector)
 	pods := o.Client.CoreV1().Pods(o.Namespace)
-	before, err := pods.List(ctx, metav1.ListOptions{LabelSelector: selector})
+	before, old, err := podNames(ctx, pods, selector)
 	if err != nil {
 		return nil, err
-	}
-	old := map[string]bool{}
-	for _, p := range before.Items {
-		old[p.Name] = true
 	}
 	if o.RolloutTimeout == 0 {
 		o.RolloutTimeout = 5 * time.Minute
 	}
 
-	small := strings.TrimSuffix(o.Load.URL, "/") + o.Load.SmallPath
+	small := o.Load.smallURL()
 	if err := waitServing(ctx, small, servingStreak, servingTimeout); err != nil {
 		return nil, err
 	}
@@ -282,4 +279,18 @@ func (r *Report) Write(w io.Writer) {
 	for _, e := range r.Timeline {
 		fmt.Fprintf(w, "  %6.1fs  %-40s %s\n", e.At.Seconds(), e.Pod, e.What)
 	}
+}
+
+// podNames lists the pods the selector selects now, the pods a roll or a
+// drain is to replace, with their names as a set.
+func podNames(ctx context.Context, pods typedcorev1.PodInterface, selector string) (*corev1.PodList, map[string]bool, error) {
+	list, err := pods.List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return nil, nil, err
+	}
+	names := map[string]bool{}
+	for _, p := range list.Items {
+		names[p.Name] = true
+	}
+	return list, names, nil
 }
