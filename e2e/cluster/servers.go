@@ -263,6 +263,14 @@ for (long sent = 0; sent < %dL; ) {
 			"echo 'host all all all trust' >> /data/pg/pg_hba.conf; } && " +
 			"exec /usr/lib/postgresql/15/bin/postgres -D /data/pg -c listen_addresses=* -c unix_socket_directories=/data"},
 	},
+	// Redis as PID 1, as the official image runs it; its options (save
+	// points, the directory) come from the manifest's args. The redis stop
+	// proof and the celery and sidekiq drills (as their broker) use it.
+	"redis": {
+		Image:      "graceful.test/redis-debian:7.0",
+		Packages:   []string{"redis-server"},
+		Entrypoint: []string{"/usr/bin/redis-server"},
+	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
 	"caddy": {
