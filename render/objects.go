@@ -113,11 +113,3 @@ func (r *Renderer) FindPods(object *yaml.Node) (*Pods, bool) {
 	return &Pods{Template: w.template, TemplatePath: w.templatePath, Spec: w.podSpec, SpecPath: w.podSpecPath,
 		Batch: w.batch, Containers: w.containers()}, true
 }
-
-// WithoutStrict is the renderer with strict off, for commands that only read
-// what render would do.
-func (r *Renderer) WithoutStrict() *Renderer {
-	c := *r
-	c.strict = false
-	return &c
-}
