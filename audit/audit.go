@@ -201,7 +201,7 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	report := &Report{Objects: len(objects)}
 	var workloads []*workload
 	for _, o := range objects {
-		if o.Ref.Kind == "Service" {
+		if o.Ref.Is("Service") {
 			c.services = append(c.services, newService(o))
 			continue
 		}
@@ -295,9 +295,9 @@ func newChecker(opts Options) (*checker, error) {
 func (c *checker) fix(ref render.Ref) Fix {
 	e := c.fixes[keyOf(ref)]
 	switch {
-	case e == nil && ref.Kind == "Service" && len(c.providers) == 0:
+	case e == nil && ref.Is("Service") && len(c.providers) == 0:
 		return Fix{Notes: []string{"render writes drain annotations only for the load balancers of a --provider"}}
-	case e == nil && ref.Kind == "Service":
+	case e == nil && ref.Is("Service"):
 		return Fix{Notes: []string{"render adds nothing here: the Service has the provider's drain setting already"}}
 	case e == nil:
 		return Fix{Notes: []string{"render changes nothing here: no profile applies (check uses --profile auto unless told otherwise; name one with --profile, a rule or the annotation graceful.dev/profile)"}}

@@ -99,14 +99,12 @@ type Pods struct {
 
 // FindPods returns the pods of an object, or false for an object that runs
 // none. A kind outside the kind table counts where an annotation or one of
-// the renderer's rules names it, as in render.
+// the renderer's rules names it, as in render; a CRD's look-alike of a
+// Kubernetes kind (example.com/v1 Deployment) only where its annotation does.
 func (r *Renderer) FindPods(object *yaml.Node) (*Pods, bool) {
-	kind := node.GetStr(object, "kind")
-	explicit := node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation) != nil
-	for _, rule := range r.rules {
-		explicit = explicit || contains(rule.Match.Kinds, kind)
-	}
-	w, err := findWorkload(Ref{Kind: kind}, object, explicit)
+	var ref Ref
+	setIdentity(&ref, object)
+	w, err := findWorkload(ref, object, r.namesKind(ref, object))
 	if w == nil || err != nil {
 		return nil, false
 	}

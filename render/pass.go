@@ -9,6 +9,7 @@ import (
 
 	"github.com/graceful-dev/graceful/internal/node"
 	"github.com/graceful-dev/graceful/profiles"
+	"github.com/graceful-dev/graceful/transformers"
 )
 
 // The pass over a stream: it schedules the parse of each document, runs the
@@ -211,11 +212,14 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	if st.budgets != nil && st.budgets.observe(ref, object) {
 		return false, nil
 	}
-	if ref.Kind == "Service" {
+	if ref.Is("Service") {
 		return st.service(d, ref, object), nil
 	}
-	annotation := node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation)
-	explicit := annotation != nil || st.ruleNamesKind(ref.Kind)
+	explicit := st.namesKind(ref, object)
+	if !explicit && ref.lookalike() {
+		st.lookalike(d, ref, object)
+		return false, nil
+	}
 	w, err := findWorkload(ref, object, explicit)
 	if w == nil || err != nil {
 		return false, err
@@ -244,13 +248,54 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 	return false, nil
 }
 
-func (st *run) ruleNamesKind(kind string) bool {
-	for _, r := range st.rules {
-		if contains(r.Match.Kinds, kind) {
+// namesKind reports whether the object's own annotation or a rule's kinds
+// name its kind, so that a CRD outside workloadKinds is read as a workload.
+// A rule naming one of Kubernetes' kinds (Deployment) means Kubernetes'
+// kind, not a CRD's look-alike: only the annotation selects that.
+func (r *Renderer) namesKind(ref Ref, object *yaml.Node) bool {
+	if node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation) != nil {
+		return true
+	}
+	if ref.lookalike() {
+		return false
+	}
+	for _, rule := range r.rules {
+		if contains(rule.Match.Kinds, ref.Kind) {
 			return true
 		}
 	}
 	return false
+}
+
+// lookalike tells of an object whose kind has the name of one graceful
+// knows, in a group that does not serve it (example.com/v1 Deployment),
+// where a rule or --profile would have selected it as that kind: graceful
+// cannot know what its fields mean, and leaves it alone.
+func (st *run) lookalike(d *Document, ref Ref, object *yaml.Node) {
+	var why string
+	if ref.Kind == "Service" {
+		if st.lbDrain == nil || node.GetStr(node.Get(object, "spec"), "type") != "LoadBalancer" {
+			return
+		}
+		why = "no load balancer drain annotations"
+	} else {
+		kind, ok := workloadKinds[ref.Kind]
+		if !ok {
+			return
+		}
+		w, err := viewWorkload(ref, object, kind, true, false)
+		if w == nil || err != nil {
+			return
+		}
+		if sel, err := st.selectProfile(w); err != nil || sel.profile == nil {
+			return
+		}
+		why = "left alone; if spec.template is a pod template, annotate it " + ProfileAnnotation + ": NAME"
+	}
+	own := knownKind(ref.Kind)
+	st.record(d, Entry{Ref: ref, Decision: "skipped: not " + own, Findings: []transformers.Finding{{
+		Code: transformers.CodeNotKnownKind, Severity: transformers.Info, Field: "apiVersion",
+		Message: fmt.Sprintf("%s is not %s but another API's kind of the same name, whose fields graceful cannot know: %s", ref.APIVersion, own, why)}}})
 }
 
 func (st *run) record(d *Document, e Entry) {

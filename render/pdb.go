@@ -24,10 +24,10 @@ const PDBSuffix = "-graceful"
 // PDBAnnotation on an added budget names the workload it was added for.
 const PDBAnnotation = "graceful.dev/pdb-for"
 
-// budgetKinds are the kinds whose pods a budget protects from a drain:
+// budgetKind: the kinds whose pods a budget protects from a drain:
 // drain evicts every pod but a DaemonSet's (--ignore-daemonsets), and a
 // ReplicaSet or bare Pod is rarely what a user writes.
-var budgetKinds = map[string]bool{"Deployment": true, "StatefulSet": true}
+func budgetKind(ref Ref) bool { return ref.Is("Deployment") || ref.Is("StatefulSet") }
 
 // placementAnnotations say which file an object belongs to (Helm 4's
 // post-renderer split, kustomize fn's path): a budget added for a workload
@@ -194,13 +194,16 @@ func targetKey(namespace, kind, name string) string { return namespace + "\x00" 
 // labels. It reports whether the object is a budget or an autoscaler.
 func (x *disruptions) observe(ref Ref, object *yaml.Node) bool {
 	spec := node.Get(object, "spec")
-	switch ref.Kind {
-	case "PodDisruptionBudget":
+	switch {
+	case ref.Is("PodDisruptionBudget"):
 		x.budgets = append(x.budgets, budget{namespace: ref.Namespace, name: ref.Name,
 			selector: parseSelector(node.Get(spec, "selector"), ref.APIVersion != "policy/v1beta1")})
 		return true
-	case "HorizontalPodAutoscaler":
+	case ref.Is("HorizontalPodAutoscaler"):
 		target := node.Get(spec, "scaleTargetRef")
+		if !budgetKind(Ref{APIVersion: node.GetStr(target, "apiVersion"), Kind: node.GetStr(target, "kind")}) {
+			return true // it scales a kind that takes no budget
+		}
 		min := 1
 		if v, ok := node.Int(node.Get(spec, "minReplicas")); ok {
 			min = v
@@ -211,7 +214,7 @@ func (x *disruptions) observe(ref Ref, object *yaml.Node) bool {
 		}
 		return true
 	}
-	if kind, ok := workloadKinds[ref.Kind]; ok && len(kind.templatePath) > 0 {
+	if kind, ok := kindOf(ref); ok && len(kind.templatePath) > 0 {
 		if labels := node.Labels(node.Lookup(object, append(kind.templatePath, "metadata", "labels")...)); len(labels) > 0 {
 			x.pods = append(x.pods, podSet{ref: ref, labels: labels})
 		}
@@ -221,7 +224,7 @@ func (x *disruptions) observe(ref Ref, object *yaml.Node) bool {
 
 // candidate records a profiled workload; entry is its Entry's index, -1 if none.
 func (x *disruptions) candidate(d *Document, w *workload, entry int) {
-	if !budgetKinds[w.ref.Kind] {
+	if !budgetKind(w.ref) {
 		return
 	}
 	spec := node.Get(w.object, "spec")
@@ -455,7 +458,7 @@ func UnprotectedWorkloads(objects []Object) []Unprotected {
 		}
 		item := ref.Item
 		ref.order, ref.Item = i+1, 0 // tells the objects apart
-		if x.observe(ref, n) || !budgetKinds[ref.Kind] || node.GetStr(node.Lookup(n, "metadata", "annotations"), helmHookAnnotation) != "" {
+		if x.observe(ref, n) || !budgetKind(ref) || node.GetStr(node.Lookup(n, "metadata", "annotations"), helmHookAnnotation) != "" {
 			continue
 		}
 		replicas := 1
@@ -491,12 +494,12 @@ func (st *run) budgetWorkload(d *Document, w *workload, hasEntry bool) {
 	if hasEntry {
 		entry = len(st.report.Entries) - 1
 	}
-	if w.ref.Kind == "DaemonSet" && entry >= 0 {
+	if w.ref.Is("DaemonSet") && entry >= 0 {
 		e := &st.report.Entries[entry]
 		e.Findings = append(e.Findings, daemonSetNote())
 	}
 	if hook := node.GetStr(node.Lookup(w.object, "metadata", "annotations"), helmHookAnnotation); hook != "" {
-		if budgetKinds[w.ref.Kind] && entry >= 0 {
+		if budgetKind(w.ref) && entry >= 0 {
 			e := &st.report.Entries[entry]
 			e.Findings = append(e.Findings, transformers.Finding{Code: transformers.CodePDBHelmHook, Severity: transformers.Info,
 				Message: "no PodDisruptionBudget: a Helm hook (" + helmHookAnnotation + ": " + hook + "), which Helm deletes by its hook policy while a budget added here would stay"})

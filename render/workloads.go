@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 
@@ -62,6 +64,87 @@ var workloadKinds = map[string]workloadKind{
 		images: []string{"image", "baseImage"}, profiles: []string{"tidb"}, service: "service"}},
 }
 
+// kindGroups are the API groups that serve each kind graceful acts on by
+// name ("" is the core group of apiVersion v1, extensions the legacy group
+// of Deployments, DaemonSets and ReplicaSets). A kind of the same name in
+// another group is someone else's CRD (example.com/v1 Deployment): its
+// fields need not mean what Kubernetes' do, and the API server defaults none
+// of them, so graceful treats it as any other CRD. An object without an
+// apiVersion is no API object: it is read by its kind, as it always was.
+var kindGroups = map[string][]string{
+	"Deployment":              {"apps", "extensions"},
+	"DaemonSet":               {"apps", "extensions"},
+	"ReplicaSet":              {"apps", "extensions"},
+	"StatefulSet":             {"apps"},
+	"Job":                     {"batch"},
+	"CronJob":                 {"batch"},
+	"Pod":                     {""},
+	"ReplicationController":   {""},
+	"Service":                 {""},
+	"PodDisruptionBudget":     {"policy"},
+	"HorizontalPodAutoscaler": {"autoscaling"},
+	"Rollout":                 {"argoproj.io"},
+	"CloneSet":                {"apps.kruise.io"},
+	"TidbCluster":             {"pingcap.com"},
+}
+
+// apiGroup is an apiVersion's group: apps of apps/v1, "" of v1.
+func apiGroup(apiVersion string) string {
+	if i := strings.LastIndexByte(apiVersion, '/'); i >= 0 {
+		return apiVersion[:i]
+	}
+	return ""
+}
+
+// isKind reports whether an object of this apiVersion and kind is the kind
+// graceful knows by that name (kindGroups).
+func isKind(apiVersion, kind, want string) bool {
+	if kind != want {
+		return false
+	}
+	groups, ok := kindGroups[kind]
+	return !ok || apiVersion == "" || slices.Contains(groups, apiGroup(apiVersion))
+}
+
+// Is reports whether the object is the kind graceful knows by that name: a
+// Service is Kubernetes' Service (apiVersion v1), not a CRD's Service.
+func (r Ref) Is(kind string) bool { return isKind(r.APIVersion, r.Kind, kind) }
+
+// lookalike reports whether the object's kind has the name of a kind
+// graceful knows, in a group that does not serve it.
+func (r Ref) lookalike() bool {
+	_, named := kindGroups[r.Kind]
+	return named && !r.Is(r.Kind)
+}
+
+// knownKind names the kind graceful knows by that name, with its groups:
+// "Kubernetes' Deployment (apps/*, extensions/*)", "Rollout (argoproj.io/*)".
+func knownKind(kind string) string {
+	var groups []string
+	own := ""
+	for _, g := range kindGroups[kind] {
+		if g == "" {
+			groups = append(groups, "v1")
+		} else {
+			groups = append(groups, g+"/*")
+		}
+		if !strings.Contains(g, ".") {
+			own = "Kubernetes' "
+		}
+	}
+	return own + kind + " (" + strings.Join(groups, ", ") + ")"
+}
+
+// kindOf is the object's entry in workloadKinds; known is false for a kind
+// not there, or one of a group that does not serve it.
+func kindOf(ref Ref) (kind workloadKind, known bool) {
+	if ref.lookalike() {
+		return workloadKind{}, false
+	}
+	kind, known = workloadKinds[ref.Kind]
+	return kind, known
+}
+
 // genericTemplatePath is where other CRDs keep a pod template, if they have
 // one; it is only used for kinds the user names, as it cannot be told apart
 // from look-alikes (tidb-operator v2's TiDBGroup has spec.template.spec
@@ -90,8 +173,15 @@ type workload struct {
 // workloadRef). explicit is true for a kind that a rule or annotation names
 // and that is not in workloadKinds.
 func findWorkload(ref Ref, object *yaml.Node, explicit bool) (*workload, error) {
+	kind, known := kindOf(ref)
+	return viewWorkload(ref, object, kind, known, explicit)
+}
+
+// viewWorkload is findWorkload for a kind given: the look-alike of a
+// Kubernetes kind is viewed as that kind to tell the user what render
+// would have done with it.
+func viewWorkload(ref Ref, object *yaml.Node, kind workloadKind, known, explicit bool) (*workload, error) {
 	w := &workload{ref: ref, object: object}
-	kind, known := workloadKinds[ref.Kind]
 	if kind.section != nil {
 		w.section = kind.section
 		w.podSpec = node.Lookup(object, kind.section.path...)

@@ -54,6 +54,7 @@ const (
 	CodeNoReadinessProbe    = "GS126"
 	CodeGraceDefault        = "GS127"
 	CodeHookDelayAbsurd     = "GS128"
+	CodeNotKnownKind        = "GS129"
 
 	CodeLBDrainSet        = "GS150"
 	CodeLBUnsupported     = "GS151"
@@ -137,6 +138,7 @@ var Codes = []CodeInfo{
 	{CodeNoReadinessProbe, "no readiness probe", "new pods get traffic before they are ready"},
 	{CodeGraceDefault, "default grace period covers", "the pod sets no grace period and Kubernetes' default (30 s) covers the budget, so none is written"},
 	{CodeHookDelayAbsurd, "kept hook's delay absurd", "a kept preStop hook waits longer than any sane grace period (over a day); the grace period was left as the manifest has it"},
+	{CodeNotKnownKind, "not Kubernetes' kind", "a kind named as one of Kubernetes' (Deployment, Service) in another API group is a CRD whose fields graceful cannot know; left alone unless its annotation names a profile"},
 
 	{CodeLBDrainSet, "load balancer drain set", "the cloud's drain annotations keep deregistered pods' connections open to the end"},
 	{CodeLBUnsupported, "provider has no drain annotation", "the provider drains by other means, which graceful does not write"},
