@@ -135,6 +135,14 @@ func (st *run) autoProfile(w *workload, reason string, named []string) selection
 	case 1:
 		return selection{profile: byName[names[0]], reason: reason + ": " + strings.Join(why, ", ")}
 	}
+	// One container whose image fits every profile that fits (two user
+	// profiles for nginx): graceful cannot know which is meant.
+	for _, c := range all {
+		if fit := st.catalog.FittingImage(c.Image); len(fit) == len(names) {
+			return selection{reason: fmt.Sprintf("%s: image %s of container %q fits %s", reason, c.Image, c.Name, strings.Join(names, " and ")), code: transformers.CodeAutoAmbiguous,
+				note: fmt.Sprintf("left alone: the image %s of container %q fits several profiles (%s), so graceful cannot know which is meant; name one with the annotation %s: NAME (or give the profiles images of their own)", c.Image, c.Name, strings.Join(names, ", "), ProfileAnnotation)}
+		}
+	}
 	if len(named) > 0 {
 		return selection{reason: reason + ": the named containers fit " + strings.Join(names, " and "), code: transformers.CodeAutoAmbiguous,
 			note: fmt.Sprintf("left alone: the named containers fit different profiles (%s); name one profile with the annotation %s: NAME", strings.Join(why, ", "), ProfileAnnotation)}

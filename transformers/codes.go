@@ -98,7 +98,7 @@ var Codes = []CodeInfo{
 
 	{CodeHelmHook, "Helm hook left alone", "--profile does not apply to Helm hooks; an annotation or rule can"},
 	{CodeAutoNoFit, "auto: no profile fits", "--profile auto found no profile whose images fit the workload's"},
-	{CodeAutoAmbiguous, "auto: several profiles fit", "--profile auto left the workload alone: its containers fit different profiles"},
+	{CodeAutoAmbiguous, "auto: several profiles fit", "--profile auto left the workload alone: its containers fit different profiles, or one container's image fits several"},
 	{CodeAutoNoContainer, "auto: named container missing", "--profile auto was told a container name the workload does not have"},
 	{CodeUnknownAnnotation, "unknown graceful.dev annotation", "a graceful.dev/ annotation graceful does not read, probably misspelt"},
 	{CodeKindProfile, "profile not for this kind", "an operator's CR (TidbCluster) takes only its own program's profile; left unchanged"},
