@@ -71,6 +71,10 @@ type Profile struct {
 	// ForbiddenSignals stop the application abruptly (Caddy exits at once on
 	// SIGQUIT): graceful never sends them and warns where the container does.
 	ForbiddenSignals []string `yaml:"forbiddenSignals,omitempty"`
+	// DrainingSignals are signals besides StopSignal on which the
+	// application drains too, within a bound of its own (tidb-server: 15 s
+	// on SIGTERM): they are no fast stop.
+	DrainingSignals []string `yaml:"drainingSignals,omitempty"`
 	// Requires are conditions a container must show in its manifest for the
 	// profile to be safe (uWSGI's --die-on-term); a container that does not
 	// is left unchanged, with the condition's message.
@@ -167,6 +171,12 @@ func (p *Profile) Unsafe(argv []string, env map[string]string) string {
 	return ""
 }
 
+// DrainsOn reports whether the application drains on signal: StopSignal or
+// one of DrainingSignals.
+func (p *Profile) DrainsOn(signal string) bool {
+	return signal == p.StopSignal || slices.Contains(p.DrainingSignals, signal)
+}
+
 // Forbids reports whether signal is one the profile must never send.
 func (p *Profile) Forbids(signal string) bool {
 	return slices.Contains(p.ForbiddenSignals, signal)
@@ -258,6 +268,15 @@ func (p *Profile) problems(prefix string) []error {
 	}
 	if p.Forbids(p.StopSignal) {
 		add("stopSignal", "%s is one of forbiddenSignals", p.StopSignal)
+	}
+	for i, sig := range p.DrainingSignals {
+		field := fmt.Sprintf("drainingSignals[%d]", i)
+		switch {
+		case !IsSignal(sig):
+			add(field, "%q is not a signal name like SIGTERM", sig)
+		case p.Forbids(sig):
+			add(field, "%s is one of forbiddenSignals", sig)
+		}
 	}
 	for _, list := range []struct {
 		field string

@@ -593,7 +593,7 @@ func (t *Timeline) checkContainer(c Container, p *profiles.Profile, hook transfo
 		case p.Forbids(s.Name):
 			t.conflict(CodeFastStop, name, s.AtSeconds, "%q gets %s (%s), which the %s profile never sends: it stops the application abruptly; it stops gracefully on %s",
 				name, s.Name, s.Source, p.Name, p.StopSignal)
-		case s.Name != p.StopSignal && (p.SignalPID1 || s == c.KubeletSignal):
+		case !p.DrainsOn(s.Name) && (p.SignalPID1 || s == c.KubeletSignal):
 			t.conflict(CodeFastStop, name, s.AtSeconds, "%q gets %s (%s), not %s, which the %s profile stops it with: %s",
 				name, s.Name, s.Source, p.StopSignal, p.Name, fastStopWhy(p, s == c.KubeletSignal))
 		}
