@@ -66,8 +66,14 @@ type result struct {
 // run runs a command in the repository root with extra environment.
 func run(t *testing.T, env []string, stdin string, name string, args ...string) result {
 	t.Helper()
+	return runIn(t, root, env, stdin, name, args...)
+}
+
+// runIn runs a command in dir with extra environment.
+func runIn(t *testing.T, dir string, env []string, stdin string, name string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = root
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errOut bytes.Buffer

@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,6 +100,52 @@ func TestHelm4Plugin(t *testing.T) {
 		"--post-renderer-args", "--profile=ngnix")
 	if bad.err == nil || !strings.Contains(bad.stderr, `plugin "graceful" exited with error`) {
 		t.Errorf("want helm to fail naming the plugin, got %v:\n%s", bad.err, bad.stderr)
+	}
+}
+
+// TestHelmUserProfiles: a user's ShutdownProfile (base: nginx) through
+// --post-renderer-args, under Helm 3 (the binary) and Helm 4 (the plugin,
+// which appends --post-renderer-args to plugin.yaml's args unexpanded).
+// Neither Helm sets the post-renderer's working directory: a relative
+// --profiles path is relative to where helm runs, not to the chart.
+func TestHelmUserProfiles(t *testing.T) {
+	helm3, helm4 := tool(t, "GRACEFUL_HELM3"), tool(t, "GRACEFUL_HELM4")
+	work := t.TempDir()
+	profile, err := os.ReadFile(filepath.Join(root, "e2e", "testdata", "profiles", "nginx-slow-lb.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(work, "team"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "team", "shutdown.yaml"), profile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	template := []string{"template", "shop", filepath.Join(root, chart), "--namespace", "prod", "--kube-version", "1.33.0"}
+	userArgs := []string{"--post-renderer-args", "--profiles=team/shutdown.yaml", "--post-renderer-args", "--profile=nginx-slow-lb"}
+
+	env3 := helmEnv(t)
+	args3 := append(append(slices.Clone(template), "--post-renderer", graceful, "--post-renderer-args", "render"), userArgs...)
+	out3 := runIn(t, work, env3, "", helm3, args3...).must(t)
+	golden(t, "helm3-user-profile.yaml", out3)
+
+	env4 := helmEnv(t)
+	run(t, env4, "", helm4, "plugin", "install", root).must(t)
+	args4 := append(append(slices.Clone(template), "--post-renderer", "graceful"), userArgs...)
+	out4 := runIn(t, work, env4, "", helm4, args4...).must(t)
+	golden(t, "helm4-user-profile.yaml", out4)
+
+	for name, out := range map[string]string{"Helm 3": out3, "Helm 4": out4} {
+		if !strings.Contains(out, "seconds: 15") || !strings.Contains(out, "terminationGracePeriodSeconds: 40") {
+			t.Errorf("%s: the user's profile (15 s delay, 40 s grace) did not apply:\n%s", name, out)
+		}
+	}
+	// From another directory the same relative path names nothing: both fail.
+	if bad := run(t, env3, "", helm3, args3...); bad.err == nil || !strings.Contains(bad.stderr, "team/shutdown.yaml") {
+		t.Errorf("Helm 3 from the repository root: want graceful to fail on team/shutdown.yaml, got %v:\n%s", bad.err, bad.stderr)
+	}
+	if bad := run(t, env4, "", helm4, args4...); bad.err == nil {
+		t.Errorf("Helm 4 from the repository root: want the plugin to fail, got:\n%s", bad.stdout)
 	}
 }
 
