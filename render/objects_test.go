@@ -87,3 +87,46 @@ func TestFindPods(t *testing.T) {
 		}
 	}
 }
+
+// TestFindPodsKindGroups: a kind is the one graceful knows only in its own
+// API group. A rule naming Deployment does not make a CRD's Deployment a
+// workload (its annotation does); a rule naming Rollout names a Rollout of
+// any group, as a rule names any CRD.
+func TestFindPodsKindGroups(t *testing.T) {
+	cfg := &Config{APIVersion: ConfigAPIVersion, Kind: ConfigKind}
+	cfg.Spec.Rules = []Rule{{Match: Match{Kinds: []string{"Deployment", "Rollout"}}, Profile: "nginx"}}
+	withRule, err := New(Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, _ := New(Options{})
+	template := `spec: {template: {spec: {containers: [{name: a}]}}}`
+	for _, tc := range []struct {
+		object         string
+		plain, rule    bool
+		kubeDefaulting bool
+	}{
+		{`{apiVersion: apps/v1, kind: Deployment, ` + template + `}`, true, true, true},
+		{`{apiVersion: extensions/v1beta1, kind: Deployment, ` + template + `}`, true, true, true},
+		{`{kind: Deployment, ` + template + `}`, true, true, true}, // no apiVersion: read by its kind
+		{`{apiVersion: example.com/v1, kind: Deployment, ` + template + `}`, false, false, false},
+		{`{apiVersion: example.com/v1, kind: Deployment, metadata: {annotations: {graceful.dev/profile: nginx}}, ` + template + `}`, true, true, false},
+		{`{apiVersion: apps/v1, kind: Job, ` + template + `}`, false, false, false},
+		{`{apiVersion: argoproj.io/v1alpha1, kind: Rollout, ` + template + `}`, true, true, false},
+		{`{apiVersion: example.com/v1, kind: Rollout, ` + template + `}`, false, true, false},
+		{`{apiVersion: example.com/v1, kind: TidbCluster, spec: {tidb: {baseImage: pingcap/tidb}}}`, false, false, false},
+	} {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(tc.object), &n); err != nil {
+			t.Fatal(err)
+		}
+		_, ok := plain.FindPods(n.Content[0])
+		_, okRule := withRule.FindPods(n.Content[0])
+		var ref Ref
+		setIdentity(&ref, n.Content[0])
+		kind, _ := kindOf(ref)
+		if ok != tc.plain || okRule != tc.rule || kind.builtin != tc.kubeDefaulting {
+			t.Errorf("%s: found %v, with a rule %v, Kubernetes' defaults %v; want %v %v %v", tc.object, ok, okRule, kind.builtin, tc.plain, tc.rule, tc.kubeDefaulting)
+		}
+	}
+}

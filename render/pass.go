@@ -251,12 +251,13 @@ func (st *run) object(d *Document, ref Ref, object *yaml.Node) (waits bool, err 
 // namesKind reports whether the object's own annotation or a rule's kinds
 // name its kind, so that a CRD outside workloadKinds is read as a workload.
 // A rule naming one of Kubernetes' kinds (Deployment) means Kubernetes'
-// kind, not a CRD's look-alike: only the annotation selects that.
+// kind, not a CRD's look-alike: only the annotation selects that. A rule
+// naming a CRD's kind (Rollout) names it in any group, as any CRD.
 func (r *Renderer) namesKind(ref Ref, object *yaml.Node) bool {
 	if node.Get(node.Lookup(object, "metadata", "annotations"), ProfileAnnotation) != nil {
 		return true
 	}
-	if ref.lookalike() {
+	if ref.lookalike() && kubernetesKind(ref.Kind) {
 		return false
 	}
 	for _, rule := range r.rules {

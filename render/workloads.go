@@ -117,20 +117,27 @@ func (r Ref) lookalike() bool {
 	return named && !r.Is(r.Kind)
 }
 
+// kubernetesKind reports whether kind is one of Kubernetes' own (its groups
+// are Kubernetes', which have no dot), not a CRD's that graceful knows.
+func kubernetesKind(kind string) bool {
+	groups := kindGroups[kind]
+	return len(groups) > 0 && !strings.Contains(groups[0], ".")
+}
+
 // knownKind names the kind graceful knows by that name, with its groups:
 // "Kubernetes' Deployment (apps/*, extensions/*)", "Rollout (argoproj.io/*)".
 func knownKind(kind string) string {
 	var groups []string
-	own := ""
 	for _, g := range kindGroups[kind] {
 		if g == "" {
 			groups = append(groups, "v1")
 		} else {
 			groups = append(groups, g+"/*")
 		}
-		if !strings.Contains(g, ".") {
-			own = "Kubernetes' "
-		}
+	}
+	own := ""
+	if kubernetesKind(kind) {
+		own = "Kubernetes' "
 	}
 	return own + kind + " (" + strings.Join(groups, ", ") + ")"
 }
