@@ -72,9 +72,11 @@ type Profile struct {
 	// SIGQUIT): graceful never sends them and warns where the container does.
 	ForbiddenSignals []string `yaml:"forbiddenSignals,omitempty"`
 	// DrainingSignals are signals besides StopSignal on which the
-	// application drains too, within a bound of its own (tidb-server: 15 s
-	// on SIGTERM): they are no fast stop.
+	// application drains too (tidb-server on SIGTERM): they are no fast stop.
 	DrainingSignals []string `yaml:"drainingSignals,omitempty"`
+	// DrainingSignalsSeconds, when set, bounds the drain on DrainingSignals
+	// below DrainSeconds (tidb-server: 15 s on SIGTERM).
+	DrainingSignalsSeconds int `yaml:"drainingSignalsSeconds,omitempty"`
 	// Requires are conditions a container must show in its manifest for the
 	// profile to be safe (uWSGI's --die-on-term); a container that does not
 	// is left unchanged, with the condition's message.
@@ -171,6 +173,15 @@ func (p *Profile) Unsafe(argv []string, env map[string]string) string {
 	return ""
 }
 
+// DrainOn is how long the application drains after signal, at most: the
+// bound of DrainingSignals where the profile gives one, else DrainSeconds.
+func (p *Profile) DrainOn(signal string) int {
+	if signal != p.StopSignal && slices.Contains(p.DrainingSignals, signal) && p.DrainingSignalsSeconds > 0 {
+		return p.DrainingSignalsSeconds
+	}
+	return p.DrainSeconds
+}
+
 // DrainsOn reports whether the application drains on signal: StopSignal or
 // one of DrainingSignals.
 func (p *Profile) DrainsOn(signal string) bool {
@@ -239,6 +250,7 @@ func (p *Profile) problems(prefix string) []error {
 		{"drainSeconds", p.DrainSeconds, MaxDrainSeconds},
 		{"terminationGracePeriodSeconds", p.TerminationGracePeriodSeconds, MaxGraceSeconds},
 		{"headroomSeconds", p.HeadroomSeconds, MaxDelaySeconds},
+		{"drainingSignalsSeconds", p.DrainingSignalsSeconds, MaxDrainSeconds},
 	} {
 		if err := CheckSeconds(n.field, n.value, n.max); err != nil {
 			errs = append(errs, fmt.Errorf("%s%w", prefix, err))
@@ -268,6 +280,12 @@ func (p *Profile) problems(prefix string) []error {
 	}
 	if p.Forbids(p.StopSignal) {
 		add("stopSignal", "%s is one of forbiddenSignals", p.StopSignal)
+	}
+	switch {
+	case p.DrainingSignalsSeconds > 0 && len(p.DrainingSignals) == 0:
+		add("drainingSignalsSeconds", "set without drainingSignals, the signals it bounds the drain of")
+	case p.DrainingSignalsSeconds > p.DrainSeconds:
+		add("drainingSignalsSeconds", "%d is more than drainSeconds %d, which the grace period is budgeted for", p.DrainingSignalsSeconds, p.DrainSeconds)
 	}
 	for i, sig := range p.DrainingSignals {
 		field := fmt.Sprintf("drainingSignals[%d]", i)

@@ -528,7 +528,7 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 
 	out.StopsBySeconds = kill
 	if p != nil {
-		drain, source := appDrain(c, p)
+		drain, source := appDrain(c, p, out.Signal.Name)
 		contrary := transformers.ContrarySettings(c, p)
 		for _, m := range contrary {
 			if !m.Missing {
@@ -608,10 +608,14 @@ func fastStopWhy(p *profiles.Profile, afterHook bool) string {
 }
 
 // appDrain is the application's drain bound: a setting the container makes
-// (the profile's drain env var or a drain flag), else the profile's own.
-func appDrain(c transformers.Container, p *profiles.Profile) (int, string) {
+// (the profile's drain env var or a drain flag), else the profile's own, on
+// the signal that starts it.
+func appDrain(c transformers.Container, p *profiles.Profile, signal string) (int, string) {
 	if secs, spelling, ok := transformers.UserDrain(c, p); ok {
 		return secs, spelling
+	}
+	if d := p.DrainOn(signal); d < p.DrainSeconds {
+		return d, fmt.Sprintf("the %s profile's drainingSignalsSeconds: at most %d s on %s", p.Name, d, signal)
 	}
 	return p.DrainSeconds, "the " + p.Name + " profile's drainSeconds"
 }

@@ -143,7 +143,11 @@ func printProfile(out io.Writer, p *profiles.Profile) {
 	}
 	line("stop signal", "%s (%s)", p.StopSignal, delivery)
 	if len(p.DrainingSignals) > 0 {
-		line("also drains on", "%s", strings.Join(p.DrainingSignals, ", "))
+		if p.DrainingSignalsSeconds > 0 {
+			line("also drains on", "%s (at most %d s)", strings.Join(p.DrainingSignals, ", "), p.DrainingSignalsSeconds)
+		} else {
+			line("also drains on", "%s", strings.Join(p.DrainingSignals, ", "))
+		}
 	}
 	if len(p.ForbiddenSignals) > 0 {
 		line("never", "%s", strings.Join(p.ForbiddenSignals, ", "))
