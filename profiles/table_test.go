@@ -60,6 +60,9 @@ func TestBuiltinCatalogIsTheFiles(t *testing.T) {
 // check of Extend, the one a user's file gets.
 func loadBuiltinFiles(fsys fs.FS) (*Catalog, error) {
 	files, err := fs.Glob(fsys, "*.yaml")
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("no profile files")
+	}
 	if err != nil {
 		return nil, err
 	}
