@@ -48,8 +48,8 @@ type Catalog struct {
 //
 //go:generate go test -run TestBuiltinTable -update
 
-// builtin is the catalog of the built-in profiles, built on first use (a
-// process that lists no profile, like --version, never builds it).
+// builtin is the catalog of the built-in profiles, built on first use
+// (--version and --help never build it).
 var builtin = sync.OnceValue(builtinCatalog)
 
 // builtinCatalog is the catalog of builtinTable: the files of builtin/ as Go
