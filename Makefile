@@ -4,9 +4,10 @@ GO      ?= go
 
 .PHONY: build example test unit tools bench fmt clean image drill drill-servers
 
-## build: the graceful binary, bin/graceful, and bin/graceful-drill (run by `graceful drill`)
+## build: the graceful binary, bin/graceful, and bin/graceful-drill (run by `graceful drill`).
+## bin/graceful is static: linked to libc (pflag imports net), every process took 0.5-1 ms more to start.
 build:
-	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/graceful ./cmd/graceful
+	CGO_ENABLED=0 $(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/graceful ./cmd/graceful
 	$(GO) build -o bin/graceful-drill ./cmd/graceful-drill
 
 ## example: build, then render the example chart output with the nginx profile

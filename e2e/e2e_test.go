@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GRACEFUL_BIN") == "" {
 		build := exec.Command("go", "build", "-o", graceful, "./cmd/graceful")
 		build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+		build.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as make build
 		if err := build.Run(); err != nil {
 			os.Exit(1)
 		}

@@ -8,7 +8,7 @@ shared=../shared
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-go build -o "$tmp/graceful" ./cmd/graceful
+CGO_ENABLED=0 go build -o "$tmp/graceful" ./cmd/graceful  # as make build
 go build -o "$tmp/decode" ./hack/peers/decode
 go build -o "$tmp/kyamlcat" ./hack/peers/kyamlcat
 kustomize=$(hack/tools.sh path kustomize)

@@ -1,6 +1,7 @@
 // Package profiles holds the named shutdown profiles. A profile is data: a
-// ShutdownProfile file, either one of builtin/ (embedded in the binary) or
-// the user's; a Catalog holds them, loaded once and validated.
+// ShutdownProfile file, either one of builtin/ (built into the binary as
+// builtin_table.go, checked by its test) or the user's; a Catalog holds
+// them, loaded once and validated.
 package profiles
 
 import (

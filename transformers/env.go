@@ -99,8 +99,8 @@ func (Env) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 type setting struct{ value, spelling string }
 
 var (
-	argSetting = regexp.MustCompile(`(?:^|[\s"'])--([A-Za-z0-9._-]+)=("[^"]*"|'[^']*'|[^\s"']+)`)
-	sysSetting = regexp.MustCompile(`(?:^|[\s"'])-D([A-Za-z0-9._-]+)=("[^"]*"|'[^']*'|[^\s"']+)`)
+	argSetting = lazyRegexp(`(?:^|[\s"'])--([A-Za-z0-9._-]+)=("[^"]*"|'[^']*'|[^\s"']+)`)
+	sysSetting = lazyRegexp(`(?:^|[\s"'])-D([A-Za-z0-9._-]+)=("[^"]*"|'[^']*'|[^\s"']+)`)
 )
 
 // userSetting finds v in the container under any spelling the application reads.
@@ -132,10 +132,10 @@ func userSetting(c Container, p *profiles.Profile, v profiles.EnvVar) (setting, 
 	for _, field := range []string{"command", "args"} {
 		if seq := node.Get(c.Node, field); node.IsSeq(seq) {
 			for _, a := range seq.Content {
-				if s, ok := find(argSetting, a.Value, field, "--"); ok {
+				if s, ok := find(argSetting(), a.Value, field, "--"); ok {
 					return s, true, nil
 				}
-				if s, ok := find(sysSetting, a.Value, field, "-D"); ok {
+				if s, ok := find(sysSetting(), a.Value, field, "-D"); ok {
 					return s, true, nil
 				}
 			}
@@ -148,7 +148,7 @@ func userSetting(c Container, p *profiles.Profile, v profiles.EnvVar) (setting, 
 		name, value := node.GetStr(item, "name"), node.GetStr(item, "value")
 		for _, opts := range p.SystemPropertyEnvs {
 			if name == opts {
-				if s, ok := find(sysSetting, value, "env "+name, "-D"); ok {
+				if s, ok := find(sysSetting(), value, "env "+name, "-D"); ok {
 					return s, true, nil
 				}
 			}
@@ -193,14 +193,14 @@ func findJSON(doc any, prefix, want string) (value, key string, ok bool) {
 }
 
 var (
-	simpleDuration = regexp.MustCompile(`^\s*\+?(\d+)\s*(ns|us|ms|s|m|h|d)?\s*$`)
-	isoDuration    = regexp.MustCompile(`^\+?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
+	simpleDuration = lazyRegexp(`^\s*\+?(\d+)\s*(ns|us|ms|s|m|h|d)?\s*$`)
+	isoDuration    = lazyRegexp(`^\+?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
 )
 
 // ParseSpringDuration reads a duration as Spring Boot does (30s, 1m, 500ms,
 // PT30S; a bare number is milliseconds) and returns whole seconds, rounded up.
 func ParseSpringDuration(s string) (int, bool) {
-	if m := simpleDuration.FindStringSubmatch(strings.ToLower(s)); m != nil {
+	if m := simpleDuration().FindStringSubmatch(strings.ToLower(s)); m != nil {
 		n, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil {
 			return 0, false
@@ -209,7 +209,7 @@ func ParseSpringDuration(s string) (int, bool) {
 			"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[m[2]]
 		return seconds(float64(n) * unit.Seconds())
 	}
-	if m := isoDuration.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s))); m != nil && s != "P" && !strings.HasSuffix(strings.ToUpper(s), "T") {
+	if m := isoDuration().FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s))); m != nil && s != "P" && !strings.HasSuffix(strings.ToUpper(s), "T") {
 		total := 0.0
 		for i, unit := range []float64{86400, 3600, 60, 1} {
 			if m[i+1] != "" {

@@ -1,7 +1,6 @@
 package transformers
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/graceful-dev/graceful/internal/node"
@@ -15,7 +14,7 @@ type Forbidden struct{}
 var _ Transformer = Forbidden{}
 
 // killSignal finds the signal names a shell `kill -SIG`, `kill -s SIG` or `kill -n SIG` sends.
-var killSignal = regexp.MustCompile(`\bkill\s+(?:-s\s+|-n\s+|-)(?:SIG)?([A-Z][A-Z0-9]+)\b`)
+var killSignal = lazyRegexp(`\bkill\s+(?:-s\s+|-n\s+|-)(?:SIG)?([A-Z][A-Z0-9]+)\b`)
 
 func (Forbidden) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 	p := s.Profile
@@ -35,7 +34,7 @@ func (Forbidden) Transform(pod *Pod, s *Settings) ([]Finding, error) {
 				script = append(script, a.Value)
 			}
 		}
-		for _, m := range killSignal.FindAllStringSubmatch(strings.Join(script, " "), -1) {
+		for _, m := range killSignal().FindAllStringSubmatch(strings.Join(script, " "), -1) {
 			if sig := "SIG" + m[1]; p.Forbids(sig) {
 				out = append(out, warning(CodeForbiddenHookSignal, c.Path+".lifecycle.preStop", "the preStop hook of container %q sends %s, which the %s profile must never send: it stops the application abruptly",
 					c.Name, sig, p.Name))

@@ -3,7 +3,6 @@ package transformers
 import (
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,10 +53,10 @@ func (h Hook) Exact() bool {
 
 var (
 	// waitForExitLoop is waitForExit, or a loop like it with another sleep.
-	waitForExitLoop = regexp.MustCompile(`while\s+kill\s+-0\s+1(?:\s+2>\s*/dev/null)?\s*;\s*do\s+sleep\s+[0-9.]+\s*;\s*done`)
-	sleepCommand    = regexp.MustCompile(`^(?:/usr)?(?:/bin/)?sleep\s+([0-9]+)s?$`)
-	killPID1        = regexp.MustCompile(`^(?:/usr)?(?:/bin/)?kill\s+(?:(?:-s\s+|-n\s+|-)(?:SIG)?([A-Z][A-Z0-9]+|[0-9]+)\s+)?1$`)
-	nginxSignal     = regexp.MustCompile(`^(?:\S*/)?nginx\s+(?:\S+\s+)*-s\s+(quit|stop)$`)
+	waitForExitLoop = lazyRegexp(`while\s+kill\s+-0\s+1(?:\s+2>\s*/dev/null)?\s*;\s*do\s+sleep\s+[0-9.]+\s*;\s*done`)
+	sleepCommand    = lazyRegexp(`^(?:/usr)?(?:/bin/)?sleep\s+([0-9]+)s?$`)
+	killPID1        = lazyRegexp(`^(?:/usr)?(?:/bin/)?kill\s+(?:(?:-s\s+|-n\s+|-)(?:SIG)?([A-Z][A-Z0-9]+|[0-9]+)\s+)?1$`)
+	nginxSignal     = lazyRegexp(`^(?:\S*/)?nginx\s+(?:\S+\s+)*-s\s+(quit|stop)$`)
 )
 
 // signalNumbers are the Linux numbers of the signals a hook may name by number.
@@ -95,9 +94,9 @@ func ReadPreStop(container *yaml.Node) Hook {
 		script = argv[2]
 		h.Text = script
 	}
-	if waitForExitLoop.MatchString(script) {
+	if waitForExitLoop().MatchString(script) {
 		h.WaitsForExit = true
-		script = waitForExitLoop.ReplaceAllString(script, ";")
+		script = waitForExitLoop().ReplaceAllString(script, ";")
 	}
 	elapsed, unknownFirst := 0, false
 	for _, c := range splitCommands(script) {
@@ -105,7 +104,7 @@ func ReadPreStop(container *yaml.Node) Hook {
 		if h.Signal != "" {
 			h.AfterSignal = append(h.AfterSignal, c)
 		}
-		if m := sleepCommand.FindStringSubmatch(c); m != nil {
+		if m := sleepCommand().FindStringSubmatch(c); m != nil {
 			n, err := strconv.Atoi(m[1])
 			if err == nil && n <= 86400 {
 				elapsed += n
@@ -116,11 +115,11 @@ func ReadPreStop(container *yaml.Node) Hook {
 			}
 		}
 		if h.Signal == "" {
-			if m := killPID1.FindStringSubmatch(c); m != nil {
+			if m := killPID1().FindStringSubmatch(c); m != nil {
 				h.Signal, h.SignalVia = signalName(m[1]), c
 				continue
 			}
-			if m := nginxSignal.FindStringSubmatch(c); m != nil {
+			if m := nginxSignal().FindStringSubmatch(c); m != nil {
 				// nginx -s signals the master, PID 1 in the images nginx's profile fits.
 				h.Signal, h.SignalVia = map[string]string{"quit": "SIGQUIT", "stop": "SIGTERM"}[m[1]], c
 				continue

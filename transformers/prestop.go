@@ -3,7 +3,6 @@ package transformers
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -261,7 +260,7 @@ func execsLast(script string) bool {
 }
 
 // redirection is a shell redirection word: `2>&1`, `>/dev/stdout`, `>`, `3<>f`.
-var redirection = regexp.MustCompile(`^([0-9]*|&)(>>|>&|<&|<>|>\||>|<)(.*)$`)
+var redirection = lazyRegexp(`^([0-9]*|&)(>>|>&|<&|<>|>\||>|<)(.*)$`)
 
 // execsProgram reports whether a command is `exec` with a command word: an
 // `exec` with only redirections (`exec 2>&1`) keeps the shell.
@@ -271,7 +270,7 @@ func execsProgram(command string) bool {
 		return false
 	}
 	for i := 1; i < len(words); i++ {
-		m := redirection.FindStringSubmatch(words[i])
+		m := redirection().FindStringSubmatch(words[i])
 		if m == nil {
 			return true
 		}
