@@ -42,11 +42,14 @@ drill: build
 
 ## drill-servers: the drill for servers built from Debian packages (apache2,
 ## haproxy, php-fpm, gunicorn, uwsgi, puma, node, caddy, tomcat; postgresql's
-## stop), without and with their profile; SERVERS=apache2,haproxy picks some; counts in e2e/testdata/drill/servers/
+## stop) and for traefik, built from the Go module proxy by hack/tools.sh when
+## SERVERS selects it, without and with their profile; SERVERS=apache2,haproxy
+## picks some; counts in e2e/testdata/drill/servers/
 SERVERS ?= 1
 drill-servers: build
 	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null
-	GRACEFUL_BIN=$$PWD/bin/graceful GRACEFUL_DRILL_SERVERS=$(SERVERS) GRACEFUL_DRILL_RUNS=$(DRILL_RUNS) \
+	traefik=$$(case ",$(SERVERS)," in ,1,|*,traefik,*) hack/tools.sh path traefik ;; esac) && \
+	GRACEFUL_TRAEFIK=$$traefik GRACEFUL_BIN=$$PWD/bin/graceful GRACEFUL_DRILL_SERVERS=$(SERVERS) GRACEFUL_DRILL_RUNS=$(DRILL_RUNS) \
 		GRACEFUL_DRILL_SERVERS_OUT=$$PWD/e2e/testdata/drill/servers \
 		$(GO) test ./e2e -run TestDrillServers -count=1 -v -timeout 120m
 

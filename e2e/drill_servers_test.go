@@ -48,6 +48,8 @@ var serverCases = []serverCase{
 	{"node-handler", "node", []string{"node-handler"}, ""},
 	{"caddy", "caddy", []string{"caddy"}, ""},
 	{"tomcat", "tomcat", []string{"tomcat"}, ""},
+	// Traefik built from the Go module proxy (hack/tools.sh traefik).
+	{"traefik", "traefik", []string{"traefik"}, ""},
 	// No HTTP drill: stopProof times the stop with a session open.
 	{"postgresql", "postgresql", []string{"postgresql"}, ""},
 }
@@ -230,6 +232,7 @@ func TestServersAuto(t *testing.T) {
 		{"caddy", "caddy:2.6", "Deployment web: caddy (--profile auto: image caddy:2.6 fits caddy)"},
 		{"node", "node:18", "Deployment web: node (--profile auto: image node:18 fits node)"},
 		{"tomcat", "tomcat:10.1", "Deployment web: tomcat (--profile auto: image tomcat:10.1 fits tomcat)"},
+		{"traefik", "traefik:v3.7", "Deployment web: traefik (--profile auto: image traefik:v3.7 fits traefik)"},
 		{"gunicorn", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
 		{"uwsgi", "python:3.11", "Deployment web: skipped: --profile auto: no profile fits the images python:3.11"},
 		{"puma", "ruby:3.1", "Deployment web: skipped: --profile auto: no profile fits the images ruby:3.1"},

@@ -7,14 +7,16 @@
 #   hack/tools.sh versions           print "TOOL VERSION" for each Go-built tool
 #
 # TOOL is one of: helm3 helm4 kustomize kube-apiserver kubectl etcd containerd all,
-# or a cluster tool: kubelet kube-controller-manager kube-scheduler kube-proxy
-# ("all", the default, is every Go-built tool hack/test.sh needs; the cluster
-# tools are built only when named, for hack/cluster.sh; etcd and containerd
-# are separate because they are installed with apt-get from Debian).
+# or a cluster tool: kubelet kube-controller-manager kube-scheduler kube-proxy,
+# or traefik ("all", the default, is every Go-built tool hack/test.sh needs;
+# the cluster tools are built only when named, for hack/cluster.sh; traefik
+# only when named, for `make drill-servers`; etcd and containerd are separate
+# because they are installed with apt-get from Debian).
 #
 # Versions are pinned in the go.mod of each module under tools/ (the single
 # source of truth): tools/helm3, tools/helm4, tools/kustomize, tools/kube
-# (kube-apiserver, kubectl and the cluster tools). Binaries land in
+# (kube-apiserver, kubectl and the cluster tools), tools/traefik (a require
+# line only: see build_traefik). Binaries land in
 #   .cache/tools/<tool>-<version>/<binary>     (or $GRACEFUL_TOOLS_DIR/...)
 # so bumping a version in a tools/*/go.mod builds a fresh binary. An existing
 # binary is never rebuilt (delete its directory to force a rebuild). Builds of
@@ -37,6 +39,8 @@ export CGO_ENABLED=0
 ALL_TOOLS=(helm3 helm4 kustomize kube-apiserver kubectl)
 # The rest of a single-node cluster (hack/cluster.sh), same module as kubectl.
 CLUSTER_TOOLS=(kubelet kube-controller-manager kube-scheduler kube-proxy)
+# Servers the drill runs that Debian does not package (make drill-servers).
+SERVER_TOOLS=(traefik)
 
 log() { echo "tools.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -48,6 +52,7 @@ tool_moddir() {
     helm4) echo helm4 ;;
     kustomize) echo kustomize ;;
     kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo kube ;;
+    traefik) echo traefik ;;
     *) die "unknown tool '$1'" ;;
   esac
 }
@@ -58,6 +63,7 @@ tool_pkg() {
     kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
     kube-apiserver) echo k8s.io/kubernetes/cmd/kube-apiserver ;;
     kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo "k8s.io/kubernetes/cmd/$1" ;;
+    traefik) echo ./cmd/traefik ;; # inside the module's own directory
   esac
 }
 tool_bin() {
@@ -72,6 +78,7 @@ tool_module() {
     helm4) echo helm.sh/helm/v4 ;;
     kustomize) echo sigs.k8s.io/kustomize/kustomize/v5 ;;
     kube-apiserver | kubectl | kubelet | kube-controller-manager | kube-scheduler | kube-proxy) echo k8s.io/kubernetes ;;
+    traefik) echo github.com/traefik/traefik/v3 ;;
   esac
 }
 
@@ -140,6 +147,15 @@ tool_ldflags() {
         [[ -z $date ]] || flags+=" -X $p.buildDate=$date"
       done
       ;;
+    traefik)
+      # As Traefik's Makefile does (the source default is "dev"); the
+      # release date stands for the build date. The codename is left at
+      # the source default: it changes per minor release.
+      local p=github.com/traefik/traefik/v3/pkg/version date
+      date="$(modinfo "$moddir" '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' github.com/traefik/traefik/v3)"
+      flags+=" -X $p.Version=$version"
+      [[ -z $date ]] || flags+=" -X $p.BuildDate=$date"
+      ;;
   esac
   echo "$flags"
 }
@@ -170,12 +186,44 @@ build_tool() {
     trap 'rm -f "$tmp"' EXIT
     local ldflags
     ldflags="$(tool_ldflags "$tool" "$version" "$moddir")"
-    (cd "$moddir" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+    if [[ $tool == traefik ]]; then
+      build_traefik "$moddir" "$dir" "$ldflags" "$tmp"
+    else
+      (cd "$moddir" && go build -mod=readonly -trimpath -ldflags "$ldflags" -o "$tmp" "$pkg")
+    fi
     chmod 0755 "$tmp"
     mv -f "$tmp" "$out" # atomic: a binary at $out is always complete
     log "built $tool $version in $((SECONDS - start))s"
   )
   echo "$out"
+}
+
+# Traefik's go.mod has replace directives (go install refuses the module)
+# and one points at a nested module, ./pkg/config/dynamic/ext, that module
+# zips leave out and the proxy does not serve. So: download the module
+# pinned in tools/traefik (checked against tools/traefik/go.sum), build
+# ./cmd/traefik in a writable copy of it, where its own go.mod and go.sum
+# apply, with the nested module written back as upstream has it (two empty
+# structs, extension points: pkg/config/dynamic/ext/ext.go at v3.7.x). The
+# web UI (webui/static, embedded) is not in the zip either: only its
+# placeholder file is embedded, so the dashboard is empty; the drill needs
+# none of it.
+build_traefik() {
+  local moddir="$1" dir="$2" ldflags="$3" out="$4" src copy
+  src="$(cd "$moddir" && go mod download -json github.com/traefik/traefik/v3 | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  [[ -d $src ]] || die "traefik: go mod download gave no directory"
+  copy="$(mktemp -d "$dir/.src.XXXXXX")"
+  trap "rm -rf '$tmp' '$copy'" EXIT
+  cp -R "$src/." "$copy"
+  chmod -R u+w "$copy"
+  if [[ ! -f $copy/pkg/config/dynamic/ext/go.mod ]]; then
+    mkdir -p "$copy/pkg/config/dynamic/ext"
+    printf 'module github.com/traefik/traefik/dynamic/ext\n\ngo 1.26.0\n' >"$copy/pkg/config/dynamic/ext/go.mod"
+    printf 'package ext\n\n// HTTP is a dynamic.HTTP extension.\ntype HTTP struct{}\n\n// Router is a dynamic.Router extension.\ntype Router struct{}\n' >"$copy/pkg/config/dynamic/ext/ext.go"
+  fi
+  # -buildvcs=false: the copy may sit inside another repository's work tree.
+  (cd "$copy" && go build -mod=readonly -buildvcs=false -trimpath -ldflags "$ldflags" -o "$out" ./cmd/traefik)
+  rm -rf "$copy"
 }
 
 # etcd is not built: Debian's etcd-server package is installed when no etcd is
@@ -230,7 +278,8 @@ run_tool() {
     all) for t in "${ALL_TOOLS[@]}"; do build_tool "$t"; done ;;
     helm3 | helm4 | kustomize | kube-apiserver | kubectl) build_tool "$1" ;;
     kubelet | kube-controller-manager | kube-scheduler | kube-proxy) build_tool "$1" ;;
-    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} ${CLUSTER_TOOLS[*]} etcd containerd all)" ;;
+    traefik) build_tool "$1" ;;
+    *) die "unknown tool '$1' (want: ${ALL_TOOLS[*]} ${CLUSTER_TOOLS[*]} ${SERVER_TOOLS[*]} etcd containerd all)" ;;
   esac
 }
 
@@ -246,7 +295,7 @@ main() {
       run_tool "$2"
       ;;
     versions)
-      for t in "${ALL_TOOLS[@]}" "${CLUSTER_TOOLS[@]}"; do echo "$t $(tool_version "$t")"; done
+      for t in "${ALL_TOOLS[@]}" "${CLUSTER_TOOLS[@]}" "${SERVER_TOOLS[@]}"; do echo "$t $(tool_version "$t")"; done
       ;;
     *)
       [[ $# -gt 0 ]] || set -- all

@@ -17,9 +17,13 @@ type Server struct {
 	Packages   []string
 	Entrypoint []string
 	Data       map[string]string // path in the image -> contents
-	Symlinks   map[string]string
-	Dirs       []string
-	Env        []string
+	// Files: path in the image -> path on this machine, for a server
+	// Debian does not package (a binary hack/tools.sh built); $VAR and
+	// ${VAR} in the path name environment variables, which must be set.
+	Files    map[string]string
+	Symlinks map[string]string
+	Dirs     []string
+	Env      []string
 }
 
 // Servers by the drill case that runs them (e2e/testdata/drill/servers/NAME.yaml).
@@ -287,6 +291,47 @@ for (long sent = 0; sent < %dL; ) {
 `},
 		Env: []string{"HOME=/tmp", "XDG_DATA_HOME=/tmp", "XDG_CONFIG_HOME=/tmp"},
 	},
+	// Traefik in front of the drill's backend, like haproxy and caddy.
+	// Debian does not package it: the binary is hack/tools.sh's build from
+	// the Go module proxy (make drill-servers sets GRACEFUL_TRAEFIK), on
+	// the packages the official image adds to its base (ca-certificates,
+	// tzdata). PID 1 is traefik, as the official image's entrypoint execs
+	// it; it reads /etc/traefik/traefik.yml, its default static file. The
+	// file provider templates the backend's address (sprig's env).
+	"traefik": {
+		Image:      "graceful.test/traefik-debian:3.7",
+		Packages:   []string{"ca-certificates", "tzdata"},
+		Entrypoint: []string{"/usr/local/bin/traefik"},
+		Files:      map[string]string{"/usr/local/bin/traefik": "$GRACEFUL_TRAEFIK"},
+		Data: map[string]string{
+			"/etc/traefik/traefik.yml": `global:
+  checkNewVersion: false
+  sendAnonymousUsage: false
+entryPoints:
+  web:
+    address: ":8080"
+ping:
+  entryPoint: web
+providers:
+  file:
+    filename: /etc/traefik/dynamic.yml
+log:
+  level: WARN
+`,
+			"/etc/traefik/dynamic.yml": `http:
+  routers:
+    backend:
+      entryPoints: [web]
+      rule: 'PathPrefix("/")'
+      service: backend
+  services:
+    backend:
+      loadBalancer:
+        servers:
+          - url: 'http://{{ env "BACKEND_SERVICE_HOST" }}:{{ env "BACKEND_SERVICE_PORT" }}'
+`,
+		},
+	},
 }
 
 // wsgiApp serves the drill's paths for gunicorn and uWSGI.
@@ -360,6 +405,16 @@ func BuildServers(cache, dir string, ctr []string, names ...string) error {
 		for p, v := range s.Data {
 			img.Data[p] = []byte(v)
 		}
+		if len(s.Files) > 0 {
+			img.Files = map[string]string{}
+		}
+		for p, v := range s.Files {
+			host, err := expandSet(v)
+			if err != nil {
+				return fmt.Errorf("%s: %s: %v", name, p, err)
+			}
+			img.Files[p] = host
+		}
 		if err := img.AddTree(rootfs); err != nil {
 			return err
 		}
@@ -367,6 +422,22 @@ func BuildServers(cache, dir string, ctr []string, names ...string) error {
 		images = append(images, img)
 	}
 	return Import(dir, ctr, images...)
+}
+
+// expandSet expands $VAR and ${VAR} in path; an unset or empty one is an error.
+func expandSet(path string) (string, error) {
+	var unset []string
+	out := os.Expand(path, func(v string) string {
+		val := os.Getenv(v)
+		if val == "" {
+			unset = append(unset, v)
+		}
+		return val
+	})
+	if len(unset) > 0 {
+		return "", fmt.Errorf("%s is not set", strings.Join(unset, ", "))
+	}
+	return out, nil
 }
 
 // DebianCache is where DebianRootfs keeps its .debs and trees: next to the
