@@ -574,8 +574,15 @@ var builtinTable = []Profile{
 		TerminationGracePeriodSeconds: 60,
 		StopSignal:                    "SIGQUIT",
 		SignalPID1:                    true,
+		DrainingSignals: []string{
+			"SIGTERM",
+			"SIGINT",
+			"SIGHUP",
+		},
+		DrainingSignalsSeconds: 15,
 		Sources: []string{
-			"tidb cmd/tidb-server/main.go (graceful shutdown on SIGTERM and SIGQUIT)",
+			"tidb cmd/tidb-server/main.go, current - cleanup drains clients 15 s (DrainClients) on SIGHUP, SIGINT, SIGTERM or SIGQUIT (pkg/util/signal/signal_posix.go)",
+			"tidb v6.4.0 and older - util/signal passes sig == SIGQUIT as graceful - server.GracefulDown waits without a limit, TryGracefulDown 15 s then kills the connections",
 			"tidb-operator pkg/manager/member/startscript (exec /tidb-server)",
 		},
 	},
@@ -611,13 +618,21 @@ var builtinTable = []Profile{
 		TerminationGracePeriodSeconds: 30,
 		StopSignal:                    "SIGTERM",
 		RequireReadinessProbe:         true,
+		DrainFlags: []DrainFlag{
+			{
+				Pattern: "(?i)(?:^|\\s)--?entrypoints\\.[^.\\s=]+\\.transport\\.lifecycle\\.gracetimeout(?:=|\\s+)(\\d+)s?(?:\\s|$)",
+			},
+		},
 		Notes: []string{
-			"entryPoints.NAME.transport.lifecycle.graceTimeOut (default 10s) bounds the drain; raise the grace period with it",
+			"entryPoints.NAME.transport.lifeCycle.graceTimeOut (default 10s) bounds the drain: connections still open then are closed (long downloads, streams); graceful reads it from the command line (the first entry point's) and budgets the grace period around it; set in a file, or with a requestAcceptGraceTimeout (Traefik waits that first), raise the grace period yourself",
 		},
 		Sources: []string{
-			"traefik cmd/traefik/traefik.go (SIGTERM stops the server gracefully)",
-			"traefik docs routing/entrypoints (lifecycle requestAcceptGraceTimeout 0, graceTimeOut 10s)",
-			"traefik docs getting-started/configuration-overview (the static configuration has three mutually exclusive sources - file, flags, env)",
+			"traefik v3.7 cmd/traefik/traefik.go and pkg/server/server.go (SIGINT and SIGTERM stop the server gracefully)",
+			"traefik v3.7 pkg/server/server_entrypoint_tcp.go (Shutdown - requestAcceptGraceTimeout, then http.Server.Shutdown until graceTimeOut, then the open connections are closed)",
+			"traefik v3.7 docs reference/install-configuration/entrypoints.md and pkg/config/static/static_config.go (lifeCycle requestAcceptGraceTimeout 0, graceTimeOut 10s)",
+			"traefik docs getting-started/configuration-overview and pkg/cli (the static configuration has three mutually exclusive sources - file, flags, env; the first found wins)",
+			"traefik/traefik-library-image v3.7/alpine (no STOPSIGNAL; entrypoint.sh execs traefik)",
+			"the drill's traefik case, v3.7.10 built by hack/tools.sh (e2e/testdata/drill/servers/traefik.tsv - 0 failed requests in 5 runs with the profile)",
 		},
 	},
 	{
