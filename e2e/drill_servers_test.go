@@ -50,6 +50,7 @@ var serverCases = []serverCase{
 	{"postgresql", "postgresql", []string{"postgresql"}, ""},
 	// stopProof: a final save that outlasts 30 s (stopCases).
 	{"redis", "redis", []string{"redis"}, ""},
+	{"rabbitmq", "rabbitmq", []string{"rabbitmq"}, ""},
 }
 
 // TestDrillServers is the drill (TestDrill) for servers built from Debian
