@@ -471,3 +471,24 @@ func rabbitDial(addr string) (*amqpConn, error) {
 	}
 	return nil, err
 }
+
+// TestRedisSaveSeconds: the redis proof's save time comes from Redis 7.0's
+// own log lines; a save the SIGKILL cut has none.
+func TestRedisSaveSeconds(t *testing.T) {
+	saved := `1:M 25 Nov 2026 02:20:01.100 * DB saved on disk
+1:M 25 Nov 2026 02:20:05.000 # Received SIGTERM scheduling shutdown...
+1:M 25 Nov 2026 02:20:05.050 * Saving the final RDB snapshot before exiting.
+1:M 25 Nov 2026 02:20:45.350 * DB saved on disk
+1:M 25 Nov 2026 02:20:45.351 # Redis is now ready to exit, bye bye...
+1:C 25 Nov 2026 02:20:47.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+`
+	killed := `1:M 25 Nov 2026 02:20:05.050 * Saving the final RDB snapshot before exiting.
+1:C 25 Nov 2026 02:20:47.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo
+1:M 25 Nov 2026 02:20:48.000 * DB saved on disk
+`
+	for log, want := range map[string]string{saved: "40.3", killed: "-", "": "-"} {
+		if got := redisSaveSeconds(log); got != want {
+			t.Errorf("redisSaveSeconds = %q, want %q in:\n%s", got, want, log)
+		}
+	}
+}
