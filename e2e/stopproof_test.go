@@ -195,7 +195,8 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 				}
 			}
 		}
-		kubectl(t, c, "delete", "namespace", ns, "--wait=false")
+		// The data directory goes at the end: its pod must be gone first.
+		kubectl(t, c, "delete", "namespace", ns, fmt.Sprintf("--wait=%v", dir != ""), "--timeout=180s")
 	}
 	t.Logf("per run:\n%s", tsv.String())
 	return tsv.String()
