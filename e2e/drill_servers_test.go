@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -50,8 +48,11 @@ var serverCases = []serverCase{
 	{"tomcat", "tomcat", []string{"tomcat"}, ""},
 	// Traefik built from the Go module proxy (hack/tools.sh traefik).
 	{"traefik", "traefik", []string{"traefik"}, ""},
-	// No HTTP drill: stopProof times the stop with a session open.
+	// No HTTP drill for databases: stopProof (stopCases) times the stop.
 	{"postgresql", "postgresql", []string{"postgresql"}, ""},
+	// stopProof: a final save that outlasts 30 s (stopCases).
+	{"redis", "redis", []string{"redis"}, ""},
+	{"rabbitmq", "rabbitmq", []string{"rabbitmq"}, ""},
 }
 
 // TestDrillServers is the drill (TestDrill) for servers built from Debian
@@ -104,8 +105,8 @@ func TestDrillServers(t *testing.T) {
 	for _, sc := range cases {
 		t.Run(sc.name, func(t *testing.T) {
 			var tsv string
-			if sc.name == "postgresql" {
-				tsv = stopProof(t, c, client, sc, runs)
+			if st, ok := stopCases[sc.name]; ok {
+				tsv = stopProof(t, c, client, sc, st, runs)
 			} else {
 				tsv = drillServer(t, c, client, sc, runs)
 			}
@@ -260,91 +261,4 @@ func TestServersAuto(t *testing.T) {
 			}
 		})
 	}
-}
-
-// stopProof is the proof for a database, where a rolling update cannot keep
-// a single instance serving: it deletes the db pod while a client holds a
-// session, without and with graceful, and records how long the stop took
-// and how the container ended. PostgreSQL's SIGTERM (smart shutdown) waits
-// for every session to end, so only the kubelet's SIGKILL ends the pod
-// (exit 137, crash recovery at the next start); the profile's SIGINT (fast
-// shutdown) ends the sessions and stops cleanly.
-func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, sc serverCase, runs int) string {
-	ctx := context.Background()
-	var tsv strings.Builder
-	tsv.WriteString("case\tprofile\tgraceful\trun\tsessions\tstop_s\texit_code\treason\n")
-	for _, g := range []bool{false, true} {
-		ns := sc.name + "-plain"
-		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
-		if g {
-			ns = sc.name + "-graceful"
-			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
-			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
-			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
-			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		kubectl(t, c, "create", "namespace", ns)
-		kubectl(t, c, "apply", "-n", ns, "-f", manifest)
-		for i := 0; i < runs; i++ {
-			kubectl(t, c, "rollout", "status", "-n", ns, "deployment/db", "--timeout=180s")
-			kubectl(t, c, "rollout", "status", "-n", ns, "deployment/client", "--timeout=180s")
-			pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=db"})
-			if err != nil || len(pods.Items) == 0 {
-				t.Fatalf("db pod: %v", err)
-			}
-			pod := pods.Items[0].Name
-			// Wait (bounded) until the client's query runs, asking from
-			// 127.0.0.1 through the NodePort (kubectl exec needs the
-			// kubelet's server, which this cluster does not expose).
-			svc, err := client.CoreV1().Services(ns).Get(ctx, "db", metav1.GetOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			sessions, psqlErr, open := "0", "", false
-			for end := time.Now().Add(90 * time.Second); time.Now().Before(end); time.Sleep(time.Second) {
-				cmd := exec.Command("psql", "-h", "127.0.0.1", "-p", strconv.Itoa(int(svc.Spec.Ports[0].NodePort)), "-U", "postgres", "-Atc",
-					"select count(*) from pg_stat_activity where query like 'select pg_sleep%'")
-				cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=3")
-				out, err := cmd.CombinedOutput()
-				if sessions = strings.TrimSpace(string(out)); err == nil && sessions != "0" {
-					open = true
-					break
-				}
-				psqlErr = fmt.Sprint(err, ": ", sessions)
-			}
-			if !open {
-				t.Fatalf("%s: the client's session never started (psql: %s)", ns, psqlErr)
-			}
-			t0 := time.Now()
-			if err := client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			exit, reason := -1, ""
-			for end := t0.Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-				p, err := client.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
-				if apierrors.IsNotFound(err) {
-					break
-				}
-				if err != nil || time.Now().After(end) {
-					t.Fatalf("%s: pod %s: %v", ns, pod, err)
-				}
-				for _, cs := range p.Status.ContainerStatuses {
-					if cs.Name == "postgres" && cs.State.Terminated != nil {
-						exit, reason = int(cs.State.Terminated.ExitCode), cs.State.Terminated.Reason
-					}
-				}
-			}
-			stop := time.Since(t0)
-			t.Logf("%s run %d: %s sessions open; stop took %v, exit %d %s", ns, i+1, sessions, stop.Round(100*time.Millisecond), exit, reason)
-			fmt.Fprintf(&tsv, "%s\t%s\t%v\t%d\t%s\t%.1f\t%d\t%s\n", sc.name, sc.profile, g, i+1, sessions, stop.Seconds(), exit, reason)
-			if g && (exit != 0 || stop > 20*time.Second) {
-				t.Errorf("%s run %d: with graceful, the stop took %v and ended with exit %d", ns, i+1, stop, exit)
-			}
-		}
-		kubectl(t, c, "delete", "namespace", ns, "--wait=false")
-	}
-	t.Logf("per run:\n%s", tsv.String())
-	return tsv.String()
 }

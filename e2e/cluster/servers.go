@@ -275,6 +275,24 @@ for (long sent = 0; sent < %dL; ) {
 		Packages:   []string{"redis-server"},
 		Entrypoint: []string{"/usr/bin/redis-server"},
 	},
+	// RabbitMQ as the official image runs it: the rabbitmq-server script is
+	// PID 1 and, on SIGTERM, stops the node (init:stop) and exits 0.
+	// A fixed node name (and HOME, for the cookie) lets the next pod find
+	// the data the manifest's volume keeps; guest may log in over the
+	// network (loopback_users), only for the test's publisher.
+	"rabbitmq": {
+		Image:      "graceful.test/rabbitmq-debian:3.10",
+		Packages:   []string{"rabbitmq-server"},
+		Entrypoint: []string{"/usr/lib/rabbitmq/bin/rabbitmq-server"},
+		Data: map[string]string{
+			"/etc/rabbitmq/rabbitmq.conf":   "loopback_users = none\n",
+			"/etc/rabbitmq/enabled_plugins": "[].\n",
+		},
+		// The scripts' tools (Debian's coreutils, sed, grep are not dependencies).
+		Symlinks: busyboxTools("awk", "basename", "cut", "date", "dirname", "env", "grep", "head", "hostname", "id",
+			"mkdir", "readlink", "rm", "sed", "sort", "tail", "tr", "uname", "wc"),
+		Env: []string{"HOME=/var/lib/rabbitmq", "RABBITMQ_NODENAME=rabbit@localhost"},
+	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
 	"caddy": {
@@ -332,6 +350,15 @@ log:
 `,
 		},
 	},
+}
+
+// busyboxTools links the named commands to the image's busybox.
+func busyboxTools(names ...string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		m["/bin/"+n] = "busybox"
+	}
+	return m
 }
 
 // wsgiApp serves the drill's paths for gunicorn and uWSGI.
