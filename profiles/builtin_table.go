@@ -620,15 +620,16 @@ var builtinTable = []Profile{
 		RequireReadinessProbe:         true,
 		DrainFlags: []DrainFlag{
 			{
-				Pattern: "(?i)(?:^|\\s)--?entrypoints\\.[^.\\s=]+\\.transport\\.lifecycle\\.gracetimeout(?:=|\\s+)(\\d+)s?(?:\\s|$)",
+				Pattern:  "(?i)(?:^|\\s)--?entrypoints\\.[^.\\s=]+\\.transport\\.lifecycle\\.gracetimeout(?:=|\\s+)([0-9][0-9a-z.]*)",
+				Duration: true,
 			},
 		},
 		Notes: []string{
-			"entryPoints.NAME.transport.lifeCycle.graceTimeOut (default 10s) bounds the drain: connections still open then are closed (long downloads, streams); graceful reads it from the command line (the first entry point's) and budgets the grace period around it; set in a file, or with a requestAcceptGraceTimeout (Traefik waits that first), raise the grace period yourself",
+			"entryPoints.NAME.transport.lifeCycle.graceTimeOut (default 10s) bounds the drain: connections still open then are closed (long downloads, streams); graceful reads it from the command line (the longest over the entry points) and budgets the grace period around it; set in a file, or with a requestAcceptGraceTimeout (Traefik waits that first), raise the grace period yourself",
 		},
 		Sources: []string{
 			"traefik v3.7 cmd/traefik/traefik.go and pkg/server/server.go (SIGINT and SIGTERM stop the server gracefully)",
-			"traefik v3.7 pkg/server/server_entrypoint_tcp.go (Shutdown - requestAcceptGraceTimeout, then http.Server.Shutdown until graceTimeOut, then the open connections are closed)",
+			"traefik v3.7 pkg/server/server_entrypoint_tcp.go (TCPEntryPoints.Stop shuts every entry point down at once; Shutdown - requestAcceptGraceTimeout, then http.Server.Shutdown until graceTimeOut, then the open connections are closed)",
 			"traefik v3.7 docs reference/install-configuration/entrypoints.md and pkg/config/static/static_config.go (lifeCycle requestAcceptGraceTimeout 0, graceTimeOut 10s)",
 			"traefik docs getting-started/configuration-overview and pkg/cli (the static configuration has three mutually exclusive sources - file, flags, env; the first found wins)",
 			"traefik/traefik-library-image v3.7/alpine (no STOPSIGNAL; entrypoint.sh execs traefik)",

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // None is the profile name that opts a workload out.
@@ -97,36 +98,55 @@ type Profile struct {
 	Sources []string `yaml:"sources,omitempty"`
 }
 
-// DrainFlag is a command-line setting that holds the application's drain time in seconds.
+// DrainFlag is a command-line setting that holds the application's drain time.
 type DrainFlag struct {
-	// Pattern is a regular expression with one group, the seconds, matched
+	// Pattern is a regular expression with one group, the value, matched
 	// against the command and args joined by spaces, or against Env's value.
 	Pattern string `yaml:"pattern"`
 	// Env, when set, is the env var whose value holds the flags (GUNICORN_CMD_ARGS).
 	Env string `yaml:"env,omitempty"`
+	// Duration says the value is seconds or a Go duration (90s, 2m, 1m30s),
+	// as Traefik reads it; otherwise it is whole seconds.
+	Duration bool `yaml:"duration,omitempty"`
 
 	pattern *regexp.Regexp
 }
 
-// Seconds returns the drain the flag sets, if the container sets it.
+// Seconds returns the drain the flag sets, if the container sets it. Where
+// it matches more than once (Traefik's graceTimeOut per entry point, or a
+// flag repeated), the longest counts: a grace period that covers it covers
+// the others. A value it cannot read counts for nothing.
 func (d *DrainFlag) Seconds(argv []string, env map[string]string) (seconds int, spelling string, ok bool) {
 	text := strings.Join(argv, " ")
 	if d.Env != "" {
 		text = env[d.Env]
 	}
-	m := d.pattern.FindStringSubmatch(text)
-	if m == nil {
-		return 0, "", false
+	for _, m := range d.pattern.FindAllStringSubmatch(text, -1) {
+		n, read := d.value(m[1])
+		if !read || n > MaxDrainSeconds || (ok && n <= seconds) {
+			continue
+		}
+		seconds, spelling, ok = n, strings.TrimSpace(m[0]), true
 	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n > MaxDrainSeconds {
-		return 0, "", false
-	}
-	spelling = strings.TrimSpace(m[0])
-	if d.Env != "" {
+	if ok && d.Env != "" {
 		spelling = d.Env + ": " + spelling
 	}
-	return n, spelling, true
+	return seconds, spelling, ok
+}
+
+// value reads a matched value as whole seconds, a duration rounded up.
+func (d *DrainFlag) value(s string) (int, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n, true
+	}
+	if !d.Duration {
+		return 0, false
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 || v > MaxDrainSeconds*time.Second {
+		return 0, false
+	}
+	return int((v + time.Second - 1) / time.Second), true
 }
 
 // Condition is something graceful can see in a container's manifest: its
