@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +51,10 @@ var serverCases = []serverCase{
 	{"tomcat", "tomcat", []string{"tomcat"}, ""},
 	// No HTTP drill: stopProof times the stop with a session open.
 	{"postgresql", "postgresql", []string{"postgresql"}, ""},
+	// Workers, no HTTP drill: workerStopProof stops them in a job's middle.
+	{"celery", "celery", []string{"celery", "redis"}, ""},
+	{"sidekiq", "sidekiq", []string{"sidekiq", "redis"}, ""},
+	{"sidekiq-requeue", "sidekiq", []string{"sidekiq", "redis"}, ""},
 }
 
 // TestDrillServers is the drill (TestDrill) for servers built from Debian
@@ -75,7 +80,11 @@ func TestDrillServers(t *testing.T) {
 	for _, sc := range serverCases {
 		if sel == "1" || strings.Contains(","+sel+",", ","+sc.name+",") {
 			cases = append(cases, sc)
-			images = append(images, sc.servers...)
+			for _, s := range sc.servers {
+				if !slices.Contains(images, s) { // the workers share the broker's
+					images = append(images, s)
+				}
+			}
 		}
 	}
 	if len(cases) == 0 {
@@ -104,6 +113,8 @@ func TestDrillServers(t *testing.T) {
 			var tsv string
 			if sc.name == "postgresql" {
 				tsv = stopProof(t, c, client, sc, runs)
+			} else if _, ok := workerJobs[sc.name]; ok {
+				tsv = workerStopProof(t, c, client, sc, runs)
 			} else {
 				tsv = drillServer(t, c, client, sc, runs)
 			}

@@ -1,0 +1,254 @@
+package e2e
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/graceful-dev/graceful/e2e/cluster"
+)
+
+// workerJob is what a worker case runs at the stop: one job of seconds,
+// pushed on queue (a Redis list) as the worker's own client would.
+type workerJob struct {
+	queue   string
+	seconds int
+	// want is the job's outcome with graceful: "done" (finished before
+	// the worker exited) or "requeued" (back on the queue).
+	want string
+}
+
+// The margins, stop measured from the deletion, which comes within a
+// second or two of the job's start: a job of 40-45 s outlives the
+// default grace period of 30 s by 10 s or more, and ends well inside the
+// profile's (celery 300 s; sidekiq -t 50 + 5 s headroom = 55 s).
+var workerJobs = map[string]workerJob{
+	// Default acks: the task is acknowledged as it starts, so SIGKILL at
+	// 30 s loses it; the profile's 300 s lets the warm shutdown finish it.
+	"celery": {queue: "celery", seconds: 45, want: "done"},
+	// -t 50 > 30 s: Sidekiq is still waiting when SIGKILL comes, and a job
+	// taken with BRPOP is in no Redis list, so it is lost; graceful reads
+	// -t 50 and gives 55 s.
+	"sidekiq": {queue: "queue:default", seconds: 40, want: "done"},
+	// -t 10 < the job: Sidekiq pushes the job back after 10 s (+0.5 s
+	// pause, +3 s at most for the threads) and exits, inside the profile's
+	// budget of 15 s (render keeps Kubernetes' 30 s).
+	"sidekiq-requeue": {queue: "queue:default", seconds: 40, want: "requeued"},
+}
+
+// workerStopProof is the proof for a worker, which takes no requests: a
+// job runs when the worker is stopped (its Deployment scaled to 0, so no
+// new worker takes a job that was pushed back before the test looks), and
+// the question is whether the job finished, was handed back to the
+// broker, or was lost. Both variants run at once, each with its own
+// broker; the TSV has the stop's seconds, exit code and reason, the grace
+// period the pod had, and the job's outcome.
+func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, sc serverCase, runs int) string {
+	job, ok := workerJobs[sc.name]
+	if !ok {
+		t.Fatalf("no workerJobs entry for %s", sc.name)
+	}
+	type variant struct {
+		graceful bool
+		ns, addr string
+		rows     []string
+	}
+	variants := []*variant{{ns: sc.name + "-plain"}, {graceful: true, ns: sc.name + "-graceful"}}
+	for _, v := range variants {
+		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
+		if v.graceful {
+			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
+			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
+			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
+			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kubectl(t, c, "create", "namespace", v.ns)
+		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
+		kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/broker", "--timeout=180s")
+		svc, err := client.CoreV1().Services(v.ns).Get(context.Background(), "broker", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.addr = fmt.Sprintf("127.0.0.1:%d", svc.Spec.Ports[0].NodePort)
+	}
+	var wg sync.WaitGroup
+	for _, v := range variants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 1; i <= runs; i++ {
+				row, err := workerStop(client, v.ns, v.addr, sc, job, i)
+				if err != nil {
+					t.Errorf("%s run %d: %v", v.ns, i, err)
+					return
+				}
+				t.Logf("%s run %d: %s", v.ns, i, row)
+				v.rows = append(v.rows, fmt.Sprintf("%s\t%s\t%v\t%d\t%s\n", sc.name, sc.profile, v.graceful, i, row))
+				f := strings.Split(row, "\t")
+				if v.graceful && (f[5] != job.want || f[3] != "0") {
+					t.Errorf("%s run %d: with graceful, the job was %s (want %s), the worker's exit %s", v.ns, i, f[5], job.want, f[3])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var tsv strings.Builder
+	tsv.WriteString("case\tprofile\tgraceful\trun\tjob_s\tgrace_s\tstop_s\texit_code\treason\tjob_outcome\tqueued\n")
+	for _, v := range variants {
+		for _, r := range v.rows {
+			tsv.WriteString(r)
+		}
+		kubectl(t, c, "delete", "namespace", v.ns, "--wait=false")
+	}
+	t.Logf("per run:\n%s", tsv.String())
+	return tsv.String()
+}
+
+// workerStop runs one job on the worker, stops the worker in the middle of
+// it and returns the TSV fields job_s to queued. kubectl and t.Fatal are
+// not for goroutines: it runs the scale through client-go.
+func workerStop(client *kubernetes.Clientset, ns, addr string, sc serverCase, job workerJob, n int) (string, error) {
+	ctx := context.Background()
+	scale := func(replicas int32) error {
+		s, err := client.AppsV1().Deployments(ns).GetScale(ctx, "worker", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		s.Spec.Replicas = replicas
+		_, err = client.AppsV1().Deployments(ns).UpdateScale(ctx, "worker", s, metav1.UpdateOptions{})
+		return err
+	}
+	if err := scale(1); err != nil {
+		return "", err
+	}
+	id := fmt.Sprintf("%s-%d-%d", ns, n, time.Now().UnixNano())
+	msg, err := jobMessage(sc.profile, id, job.seconds)
+	if err != nil {
+		return "", err
+	}
+	if _, err := redisCommand(addr, "LPUSH", job.queue, msg); err != nil {
+		return "", fmt.Errorf("enqueue: %v", err)
+	}
+	// The worker starts (Python and Ruby load slowly on a busy machine)
+	// and takes the job: bounded.
+	var started bool
+	for end := time.Now().Add(3 * time.Minute); !started && time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+		s, err := redisCommand(addr, "GET", "started:"+id)
+		started = err == nil && s != ""
+	}
+	if !started {
+		return "", fmt.Errorf("the job never started (no started:%s in the broker)", id)
+	}
+	pods, err := client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=worker"})
+	if err != nil || len(pods.Items) != 1 {
+		return "", fmt.Errorf("want one worker pod: %v %d", err, len(pods.Items))
+	}
+	pod := pods.Items[0]
+	grace := int64(30)
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		grace = *g
+	}
+	t0 := time.Now()
+	if err := scale(0); err != nil {
+		return "", err
+	}
+	exit, reason := -1, ""
+	for end := t0.Add(time.Duration(grace+60) * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		p, err := client.CoreV1().Pods(ns).Get(ctx, pod.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("pod %s: %v", pod.Name, err)
+		}
+		if time.Now().After(end) {
+			return "", fmt.Errorf("pod %s still there %v after the stop", pod.Name, time.Since(t0))
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Name == "worker" && cs.State.Terminated != nil {
+				exit, reason = int(cs.State.Terminated.ExitCode), cs.State.Terminated.Reason
+			}
+		}
+	}
+	stop := time.Since(t0)
+	// No worker runs now: the job either finished, is on the queue, or
+	// is nowhere (celery's Redis transport keeps a delivered, unacked
+	// message in the hash "unacked" until its visibility timeout, 1 h).
+	done, err := redisCommand(addr, "GET", "done:"+id)
+	if err != nil {
+		return "", err
+	}
+	queued, err := redisCommand(addr, "LLEN", job.queue)
+	if err != nil {
+		return "", err
+	}
+	unacked, err := redisCommand(addr, "HLEN", "unacked")
+	if err != nil {
+		return "", err
+	}
+	outcome := "lost"
+	switch {
+	case done != "":
+		outcome = "done"
+	case queued != "0":
+		outcome = "requeued"
+	case unacked != "0":
+		outcome = "unacked"
+	}
+	if queued != "0" {
+		// The next run's job must be the only one.
+		if _, err := redisCommand(addr, "DEL", job.queue); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%d\t%d\t%.1f\t%d\t%s\t%s\t%s", job.seconds, grace, stop.Seconds(), exit, reason, outcome, queued), nil
+}
+
+// jobMessage is the message the worker's own client would push for the
+// test's job (id, seconds): a Sidekiq job hash, or a Celery task message
+// (protocol 2, as kombu's Redis transport stores it: the body base64 JSON
+// [args, kwargs, embed]).
+func jobMessage(profile, id string, seconds int) (string, error) {
+	now := float64(time.Now().UnixNano()) / 1e9
+	var m any
+	switch profile {
+	case "sidekiq":
+		m = map[string]any{"class": "SlowJob", "args": []any{id, seconds}, "queue": "default", "retry": false,
+			"jid": strconv.FormatInt(time.Now().UnixNano(), 16), "created_at": now, "enqueued_at": now}
+	case "celery":
+		body, err := json.Marshal([]any{[]any{id, seconds}, map[string]any{},
+			map[string]any{"callbacks": nil, "errbacks": nil, "chain": nil, "chord": nil}})
+		if err != nil {
+			return "", err
+		}
+		m = map[string]any{
+			"body":             base64.StdEncoding.EncodeToString(body),
+			"content-encoding": "utf-8",
+			"content-type":     "application/json",
+			"headers": map[string]any{"lang": "py", "task": "tasks.work", "id": id, "root_id": id, "parent_id": nil,
+				"retries": 0, "timelimit": []any{nil, nil}, "eta": nil, "expires": nil, "group": nil,
+				"argsrepr": fmt.Sprintf("(%q, %d)", id, seconds), "kwargsrepr": "{}", "origin": "graceful-e2e"},
+			"properties": map[string]any{"correlation_id": id, "reply_to": "", "delivery_mode": 2, "priority": 0,
+				"delivery_info": map[string]any{"exchange": "", "routing_key": "celery"},
+				"body_encoding": "base64", "delivery_tag": id},
+		}
+	default:
+		return "", fmt.Errorf("no job message for profile %s", profile)
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
