@@ -15,6 +15,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/graceful-dev/graceful/e2e/cluster"
@@ -84,6 +85,16 @@ func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Client
 			t.Fatal(err)
 		}
 		v.addr = fmt.Sprintf("127.0.0.1:%d", svc.Spec.Ports[0].NodePort)
+		// kube-proxy's rule for the NodePort may come after the pod is ready.
+		var err2 error
+		for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
+			if _, err2 = redisCommand(v.addr, "PING"); err2 == nil {
+				break
+			}
+		}
+		if err2 != nil {
+			t.Fatalf("%s: the broker does not answer on %s: %v", v.ns, v.addr, err2)
+		}
 	}
 	var wg sync.WaitGroup
 	for _, v := range variants {
@@ -93,7 +104,7 @@ func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Client
 			for i := 1; i <= runs; i++ {
 				row, err := workerStop(client, v.ns, v.addr, sc, job, i)
 				if err != nil {
-					t.Errorf("%s run %d: %v", v.ns, i, err)
+					t.Errorf("%s run %d: %v\nthe worker's log:\n%s", v.ns, i, err, workerLog(c, v.ns))
 					return
 				}
 				t.Logf("%s run %d: %s", v.ns, i, row)
@@ -123,13 +134,9 @@ func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Client
 // not for goroutines: it runs the scale through client-go.
 func workerStop(client *kubernetes.Clientset, ns, addr string, sc serverCase, job workerJob, n int) (string, error) {
 	ctx := context.Background()
-	scale := func(replicas int32) error {
-		s, err := client.AppsV1().Deployments(ns).GetScale(ctx, "worker", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		s.Spec.Replicas = replicas
-		_, err = client.AppsV1().Deployments(ns).UpdateScale(ctx, "worker", s, metav1.UpdateOptions{})
+	scale := func(replicas int) error {
+		_, err := client.AppsV1().Deployments(ns).Patch(ctx, "worker", types.MergePatchType,
+			[]byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, replicas)), metav1.PatchOptions{})
 		return err
 	}
 	if err := scale(1); err != nil {
@@ -251,4 +258,21 @@ func jobMessage(profile, id string, seconds int) (string, error) {
 	}
 	b, err := json.Marshal(m)
 	return string(b), err
+}
+
+// workerLog is the end of the last worker container's log in ns (the
+// kubelet writes them under the cluster's directory; kubectl logs needs
+// the kubelet's server, which this cluster does not expose).
+func workerLog(c *cluster.Cluster, ns string) string {
+	files, _ := filepath.Glob(filepath.Join(c.Dir, "pod-logs", ns+"_worker-*", "worker", "*.log"))
+	var out strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		out.WriteString(f + ":\n" + strings.Join(lines[max(0, len(lines)-30):], "\n") + "\n")
+	}
+	return out.String()
 }
