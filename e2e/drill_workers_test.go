@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/graceful-dev/graceful/e2e/cluster"
@@ -169,27 +170,37 @@ func workerStop(client *kubernetes.Clientset, ns, addr string, sc serverCase, jo
 	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
 		grace = *g
 	}
+	// A watch from the listed version sees the container's end even when
+	// the pod is gone a moment later (a quick, clean exit).
+	wctx, cancel := context.WithTimeout(ctx, time.Duration(grace+60)*time.Second)
+	defer cancel()
 	t0 := time.Now()
 	if err := scale(0); err != nil {
 		return "", err
 	}
-	exit, reason := -1, ""
-	for end := t0.Add(time.Duration(grace+60) * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		p, err := client.CoreV1().Pods(ns).Get(ctx, pod.Name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			break
-		}
+	exit, reason, rv, gone := -1, "", pod.ResourceVersion, false
+	for !gone {
+		w, err := client.CoreV1().Pods(ns).Watch(wctx, metav1.ListOptions{FieldSelector: "metadata.name=" + pod.Name, ResourceVersion: rv})
 		if err != nil {
-			return "", fmt.Errorf("pod %s: %v", pod.Name, err)
+			return "", fmt.Errorf("pod %s, %v after the stop: %v", pod.Name, time.Since(t0), err)
 		}
-		if time.Now().After(end) {
-			return "", fmt.Errorf("pod %s still there %v after the stop", pod.Name, time.Since(t0))
-		}
-		for _, cs := range p.Status.ContainerStatuses {
-			if cs.Name == "worker" && cs.State.Terminated != nil {
-				exit, reason = int(cs.State.Terminated.ExitCode), cs.State.Terminated.Reason
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok {
+				continue
+			}
+			rv = p.ResourceVersion
+			for _, cs := range p.Status.ContainerStatuses {
+				if cs.Name == "worker" && cs.State.Terminated != nil {
+					exit, reason = int(cs.State.Terminated.ExitCode), cs.State.Terminated.Reason
+				}
+			}
+			if ev.Type == watch.Deleted {
+				gone = true
+				break
 			}
 		}
+		w.Stop()
 	}
 	stop := time.Since(t0)
 	// No worker runs now: the job either finished, is on the queue, or
