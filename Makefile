@@ -41,7 +41,7 @@ drill: build
 
 ## drill-servers: the drill for servers built from Debian packages (apache2,
 ## haproxy, php-fpm, gunicorn, uwsgi, puma, node, caddy, tomcat; postgresql's
-## stop), without and with their profile; SERVERS=apache2,haproxy picks some; counts in e2e/testdata/drill/servers/
+## stop; celery's and sidekiq's with a job running), without and with their profile; SERVERS=apache2,haproxy picks some; counts in e2e/testdata/drill/servers/
 SERVERS ?= 1
 drill-servers: build
 	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null
