@@ -97,6 +97,14 @@ func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Client
 			t.Fatalf("%s: the broker does not answer on %s: %v", v.ns, v.addr, ping)
 		}
 	}
+	// The first job waits for the worker all the same; this says when a
+	// slow start is the trouble. Bounded, generously: both variants'
+	// Python or Ruby start at once on a busy machine.
+	t0 := time.Now()
+	for _, v := range variants {
+		kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/worker", "--timeout=300s")
+	}
+	t.Logf("workers up in %v", time.Since(t0).Round(100*time.Millisecond))
 	var wg sync.WaitGroup
 	for _, v := range variants {
 		wg.Add(1)
