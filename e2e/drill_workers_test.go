@@ -169,7 +169,7 @@ func workerStop(client *kubernetes.Clientset, ns, addr string, sc serverCase, jo
 	}
 	// Push once the worker has run 10 s: a Celery 5.2.6 worker (kombu
 	// 5.2.4) that got the job during its own start sometimes left it on
-	// the queue for good (3 of ~15 starts here, the message still in the
+	// the queue for good (3 of 23 starts here, the message still in the
 	// list after 3 min) - a start-up matter, not the stop this proves.
 	var running bool
 	for end := time.Now().Add(3 * time.Minute); !running && time.Now().Before(end); time.Sleep(500 * time.Millisecond) {
