@@ -47,9 +47,10 @@ drill: build
 
 ## drill-servers: the drill for servers built from Debian packages (apache2,
 ## haproxy, php-fpm, gunicorn, uwsgi, puma, node, caddy, tomcat; the stop of
-## postgresql, redis and rabbitmq) and for traefik, built from the Go module
-## proxy by hack/tools.sh when SERVERS selects it, without and with their
-## profile; SERVERS=apache2,haproxy picks some; counts in e2e/testdata/drill/servers/
+## postgresql, redis and rabbitmq; celery's and sidekiq's with a job running)
+## and for traefik, built from the Go module proxy by hack/tools.sh when
+## SERVERS selects it, without and with their profile; SERVERS=apache2,haproxy
+## picks some; counts in e2e/testdata/drill/servers/
 SERVERS ?= 1
 drill-servers: build
 	hack/tools.sh kube-apiserver kubectl kubelet kube-controller-manager kube-scheduler kube-proxy etcd >/dev/null

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,10 @@ var serverCases = []serverCase{
 	// stopProof: a final save that outlasts 30 s (stopCases).
 	{"redis", "redis", []string{"redis"}, ""},
 	{"rabbitmq", "rabbitmq", []string{"rabbitmq"}, ""},
+	// Workers, no HTTP drill: workerStopProof stops them in a job's middle.
+	{"celery", "celery", []string{"celery", "redis"}, ""},
+	{"sidekiq", "sidekiq", []string{"sidekiq", "redis"}, ""},
+	{"sidekiq-requeue", "sidekiq", []string{"sidekiq", "redis"}, ""},
 }
 
 // TestDrillServers is the drill (TestDrill) for servers built from Debian
@@ -78,7 +83,11 @@ func TestDrillServers(t *testing.T) {
 	for _, sc := range serverCases {
 		if sel == "1" || strings.Contains(","+sel+",", ","+sc.name+",") {
 			cases = append(cases, sc)
-			images = append(images, sc.servers...)
+			for _, s := range sc.servers {
+				if !slices.Contains(images, s) { // the workers share the broker's
+					images = append(images, s)
+				}
+			}
 		}
 	}
 	if len(cases) == 0 {
@@ -107,6 +116,8 @@ func TestDrillServers(t *testing.T) {
 			var tsv string
 			if st, ok := stopCases[sc.name]; ok {
 				tsv = stopProof(t, c, client, sc, st, runs)
+			} else if _, ok := workerJobs[sc.name]; ok {
+				tsv = workerStopProof(t, c, client, sc, runs)
 			} else {
 				tsv = drillServer(t, c, client, sc, runs)
 			}

@@ -293,6 +293,51 @@ for (long sent = 0; sent < %dL; ) {
 			"mkdir", "readlink", "rm", "sed", "sort", "tail", "tr", "uname", "wc"),
 		Env: []string{"HOME=/var/lib/rabbitmq", "RABBITMQ_NODENAME=rabbit@localhost"},
 	},
+	// Workers for the celery and sidekiq stop proofs, their options from
+	// the manifest's args, the broker a "redis" Deployment. The job marks
+	// its start and its end in the broker's Redis (started:ID, done:ID), so
+	// the test sees whether a job running at the stop finished.
+	// Debian's /usr/bin/celery is a sh script that execs python3: the
+	// worker is PID 1.
+	"celery": {
+		Image:      "graceful.test/celery-debian:5.2",
+		Packages:   []string{"celery", "python3-redis"},
+		Entrypoint: []string{"/usr/bin/celery"},
+		Data: map[string]string{"/srv/tasks.py": `import os
+import time
+
+import redis
+from celery import Celery
+
+app = Celery("tasks", broker=os.environ["REDIS_URL"])
+store = redis.Redis.from_url(os.environ["REDIS_URL"])
+
+
+@app.task
+def work(job, seconds):
+    store.set("started:" + job, time.time())
+    time.sleep(seconds)
+    store.set("done:" + job, time.time())
+`},
+		Env: []string{"PYTHONPATH=/srv", "PYTHONDONTWRITEBYTECODE=1"},
+	},
+	"sidekiq": {
+		Image:      "graceful.test/sidekiq-debian:6.4",
+		Packages:   []string{"ruby-sidekiq"},
+		Entrypoint: []string{"/usr/bin/sidekiq"},
+		Data: map[string]string{"/srv/job.rb": `require "sidekiq"
+
+class SlowJob
+  include Sidekiq::Worker
+
+  def perform(job, seconds)
+    Sidekiq.redis { |r| r.set("started:#{job}", Time.now.to_f) }
+    sleep seconds
+    Sidekiq.redis { |r| r.set("done:#{job}", Time.now.to_f) }
+  end
+end
+`},
+	},
 	// Caddy in front of the drill's backend, like haproxy: Caddy has no
 	// bandwidth limit of its own for /big.
 	"caddy": {
