@@ -49,8 +49,12 @@ func (c *checker) checkGrace(w *workload) []Finding {
 	if p := w.profile; p != nil && p.PreStopDelaySeconds == 0 {
 		// Databases, brokers, workers: what is cut short is a final save,
 		// a checkpoint or running tasks, not requests through an endpoint.
-		f.Severity = transformers.Info
+		// Their drain is the profile's estimate (info), unless the container
+		// sets it itself (sidekiq -t 50): then SIGKILL surely cuts it.
 		f.Message += fmt.Sprintf("; for %s that is its shutdown (final save, checkpoint or running tasks), not requests", p.Name)
+		if !drainSetByUser(w) {
+			f.Severity = transformers.Info
+		}
 	}
 	f.Current = strconv.Itoa(w.timeline.GraceSeconds)
 	return []Finding{f}
@@ -68,4 +72,14 @@ func defaulted(set *yaml.Node, operator bool) string {
 		return " (the grace period is Kubernetes' default)"
 	}
 	return ""
+}
+
+// drainSetByUser reports whether a profiled container sets its own drain.
+func drainSetByUser(w *workload) bool {
+	for _, c := range w.timeline.Containers {
+		if c.Profiled && c.DrainSetByUser {
+			return true
+		}
+	}
+	return false
 }

@@ -224,6 +224,9 @@ type Container struct {
 	// known (DrainSource says from what).
 	DrainSeconds *int   `json:"drainSeconds,omitempty"`
 	DrainSource  string `json:"drainSource,omitempty"`
+	// DrainSetByUser: the drain is the container's own setting (sidekiq -t
+	// 50), not the profile's estimate.
+	DrainSetByUser bool `json:"drainSetByUser,omitempty"`
 	// KillSeconds is when SIGKILL comes if the container still runs.
 	KillSeconds int `json:"killSeconds"`
 	// StopsBySeconds is when it is gone at the latest: its drain's end, or SIGKILL.
@@ -528,15 +531,15 @@ func (t *Timeline) container(c transformers.Container, w Workload, o Options, ro
 
 	out.StopsBySeconds = kill
 	if p != nil {
-		drain, source := appDrain(c, p, out.Signal.Name)
+		drain, source, byUser := appDrain(c, p, out.Signal.Name)
 		contrary := transformers.ContrarySettings(c, p)
 		for _, m := range contrary {
 			if !m.Missing {
 				// The application stops at once: there is no drain to wait for.
-				drain, source = 0, fmt.Sprintf("%s is %q (%s): it stops at once", m.Name, m.Value, m.Spelling)
+				drain, source, byUser = 0, fmt.Sprintf("%s is %q (%s): it stops at once", m.Name, m.Value, m.Spelling), true
 			}
 		}
-		out.DrainSeconds, out.DrainSource = &drain, source
+		out.DrainSeconds, out.DrainSource, out.DrainSetByUser = &drain, source, byUser
 		end := out.Signal.AtSeconds + drain
 		out.StopsBySeconds = min(end, kill)
 		text := fmt.Sprintf("the application has drained, at the latest (%d s: %s)", drain, source)
@@ -609,15 +612,15 @@ func fastStopWhy(p *profiles.Profile, afterHook bool) string {
 
 // appDrain is the application's drain bound: a setting the container makes
 // (the profile's drain env var or a drain flag), else the profile's own, on
-// the signal that starts it.
-func appDrain(c transformers.Container, p *profiles.Profile, signal string) (int, string) {
+// the signal that starts it; byUser says it is the container's setting.
+func appDrain(c transformers.Container, p *profiles.Profile, signal string) (seconds int, source string, byUser bool) {
 	if secs, spelling, ok := transformers.UserDrain(c, p); ok {
-		return secs, spelling
+		return secs, spelling, true
 	}
 	if d := p.DrainOn(signal); d < p.DrainSeconds {
-		return d, fmt.Sprintf("the %s profile's drainingSignalsSeconds: at most %d s on %s", p.Name, d, signal)
+		return d, fmt.Sprintf("the %s profile's drainingSignalsSeconds: at most %d s on %s", p.Name, d, signal), false
 	}
-	return p.DrainSeconds, "the " + p.Name + " profile's drainSeconds"
+	return p.DrainSeconds, "the " + p.Name + " profile's drainSeconds", false
 }
 
 // imageStopSignal is the STOPSIGNAL a profile's data knows the image to
@@ -749,7 +752,7 @@ func (t *Timeline) profileNotes(p *profiles.Profile) {
 		if p.HeadroomSeconds > 0 {
 			budget += fmt.Sprintf(" + headroom %d s", p.HeadroomSeconds)
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("grace period: the %s profile budgets %d s (%s): %s", p.Name, p.TerminationGracePeriodSeconds, budget, p.Description))
+		t.Notes = append(t.Notes, fmt.Sprintf("grace period: the %s profile's default budget is %d s (%s): %s", p.Name, p.TerminationGracePeriodSeconds, budget, p.Description))
 	}
 	for _, n := range p.Notes {
 		t.Notes = append(t.Notes, "the "+p.Name+" profile: "+n)
