@@ -343,7 +343,7 @@ containers:
     args: ["--shutdown-timeout", "20"]
 `), "redis", "redis")
 	notes := strings.Join(tl.Notes, "\n")
-	for _, want := range []string{"no load balancer drain: Redis clients", "no preStop delay", "grace period: the redis profile budgets 60 s (drain 50 s + headroom 10 s)"} {
+	for _, want := range []string{"no load balancer drain: Redis clients", "no preStop delay", "grace period: the redis profile's default budget is 60 s (drain 50 s + headroom 10 s)"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}
