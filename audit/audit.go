@@ -7,6 +7,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -209,14 +210,6 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			workloads = append(workloads, c.newWorkload(o, pod))
 		}
 	}
-	for _, w := range workloads {
-		for _, s := range c.services {
-			if s.selects(w) {
-				w.services = append(w.services, s)
-				s.workloads = append(s.workloads, w)
-			}
-		}
-	}
 	results := map[key]*Result{}
 	add := func(o render.Object, fs []Finding) {
 		if fs = c.unignored(o, fs); len(fs) == 0 {
@@ -228,6 +221,17 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 			results[keyOf(o.Ref)] = res
 		}
 		res.Findings = append(res.Findings, fs...)
+	}
+	for _, o := range objects {
+		add(o, c.checkLookalike(o))
+	}
+	for _, w := range workloads {
+		for _, s := range c.services {
+			if s.selects(w) {
+				w.services = append(w.services, s)
+				s.workloads = append(s.workloads, w)
+			}
+		}
 	}
 	// The Services first: a drain setting the controller rejects is not
 	// counted on by the workloads' timelines.
@@ -250,6 +254,10 @@ func Check(inputs []render.Input, opts Options) (*Report, error) {
 	for _, o := range objects {
 		if res := results[keyOf(o.Ref)]; res != nil {
 			res.Fix = c.fix(o.Ref)
+			// A note of render's that a finding repeats (GS215's) says nothing more.
+			res.Fix.Notes = slices.DeleteFunc(res.Fix.Notes, func(n string) bool {
+				return slices.ContainsFunc(res.Findings, func(f Finding) bool { return f.Code == "GS215" && f.Message == n })
+			})
 			res.Notes = c.ignoreNotes[keyOf(o.Ref)]
 			proposeFromFix(res)
 			report.Results = append(report.Results, *res)

@@ -58,6 +58,9 @@ var Rules = []Rule{
 	{"GS214", "A workload of several replicas has no PodDisruptionBudget",
 		"kubectl drain and the cluster autoscaler evict through the eviction API, which only a PodDisruptionBudget holds back: without one, a node drain may evict every replica at once, and the Service has no pod left to take requests while the new ones start.",
 		transformers.Warning},
+	{"GS215", "An object named as a kind graceful knows, in another API group, is left alone",
+		"A CRD's kind of the same name as Kubernetes' (example.com/v1 Deployment) need not mean by its fields what Kubernetes' kind does, and the API server defaults none of them: render leaves it alone (its GS129), so its pods, if it runs any, keep the shutdown they have until its annotation names a profile.",
+		transformers.Info},
 }
 
 // RuleFor returns the rule of a code.

@@ -8,6 +8,7 @@ package explain
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -101,6 +102,13 @@ func Run(opts Options, inputs []render.Input) (*timeline.Report, error) {
 			}
 		}
 		out.Workloads = append(out.Workloads, t)
+	}
+	// A CRD's look-alike of a workload kind (example.com/v1 Deployment) is
+	// no workload check reads: say it was left out rather than drop it.
+	for _, en := range report.Entries {
+		if en.Ref.Kind != "Service" && slices.ContainsFunc(en.Findings, func(f transformers.Finding) bool { return f.Code == transformers.CodeNotKnownKind }) {
+			out.Skipped = append(out.Skipped, fmt.Sprintf("%s %s (%s, left alone)", en.Ref.Kind, qualified(en.Ref.Namespace, en.Ref.Name), strings.TrimPrefix(en.Decision, "skipped: ")))
+		}
 	}
 	return out, nil
 }

@@ -291,12 +291,23 @@ func (st *run) lookalike(d *Document, ref Ref, object *yaml.Node) {
 		if sel, err := st.selectProfile(w); err != nil || sel.profile == nil {
 			return
 		}
-		why = "left alone; if spec.template is a pod template, annotate it " + ProfileAnnotation + ": NAME"
+		why = lookalikeHint(object)
 	}
 	own := knownKind(ref.Kind)
 	st.record(d, Entry{Ref: ref, Decision: "skipped: not " + own, Findings: []transformers.Finding{{
 		Code: transformers.CodeNotKnownKind, Severity: transformers.Info, Field: "apiVersion",
 		Message: fmt.Sprintf("%s is not %s but another API's kind of the same name, whose fields graceful cannot know: %s", ref.APIVersion, own, why)}}})
+}
+
+// lookalikeHint says what would make graceful act on a look-alike: its
+// annotation reads a CRD's pod template at spec.template only, so for an
+// object without one (a TidbCluster's spec.tidb, a CronJob's jobTemplate)
+// graceful cannot know where its pods are set.
+func lookalikeHint(object *yaml.Node) string {
+	if node.IsMap(node.Lookup(object, genericTemplatePath...)) {
+		return "left alone; if spec.template is a pod template, annotate it " + ProfileAnnotation + ": NAME"
+	}
+	return "left alone; it has no spec.template, the only place graceful reads a CRD's pod template: graceful cannot act on it"
 }
 
 func (st *run) record(d *Document, e Entry) {

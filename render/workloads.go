@@ -66,16 +66,18 @@ var workloadKinds = map[string]workloadKind{
 
 // kindGroups are the API groups that serve each kind graceful acts on by
 // name ("" is the core group of apiVersion v1, extensions the legacy group
-// of Deployments, DaemonSets and ReplicaSets). A kind of the same name in
+// of Deployments, DaemonSets and ReplicaSets; OpenKruise's Advanced
+// StatefulSet and DaemonSet keep Kubernetes' pod template, which the API
+// server defaults as Kubernetes' own). A kind of the same name in
 // another group is someone else's CRD (example.com/v1 Deployment): its
 // fields need not mean what Kubernetes' do, and the API server defaults none
 // of them, so graceful treats it as any other CRD. An object without an
 // apiVersion is no API object: it is read by its kind, as it always was.
 var kindGroups = map[string][]string{
 	"Deployment":              {"apps", "extensions"},
-	"DaemonSet":               {"apps", "extensions"},
+	"DaemonSet":               {"apps", "extensions", "apps.kruise.io"},
 	"ReplicaSet":              {"apps", "extensions"},
-	"StatefulSet":             {"apps"},
+	"StatefulSet":             {"apps", "apps.kruise.io"},
 	"Job":                     {"batch"},
 	"CronJob":                 {"batch"},
 	"Pod":                     {""},
@@ -117,8 +119,8 @@ func (r Ref) lookalike() bool {
 	return named && !r.Is(r.Kind)
 }
 
-// kubernetesKind reports whether kind is one of Kubernetes' own (its groups
-// are Kubernetes', which have no dot), not a CRD's that graceful knows.
+// kubernetesKind reports whether kind is one of Kubernetes' own (its first
+// group is Kubernetes', which has no dot), not a CRD's that graceful knows.
 func kubernetesKind(kind string) bool {
 	groups := kindGroups[kind]
 	return len(groups) > 0 && !strings.Contains(groups[0], ".")
@@ -136,7 +138,7 @@ func knownKind(kind string) string {
 		}
 	}
 	own := ""
-	if kubernetesKind(kind) {
+	if kubernetesKind(kind) && !strings.Contains(strings.Join(groups, ""), ".") {
 		own = "Kubernetes' "
 	}
 	return own + kind + " (" + strings.Join(groups, ", ") + ")"
