@@ -130,6 +130,27 @@ func TestDrillServers(t *testing.T) {
 	}
 }
 
+// serverManifest is the case's manifest as a user writes it.
+func serverManifest(sc serverCase) string {
+	return filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
+}
+
+// applyServerCase creates the namespace ns and applies the manifest there:
+// as it is, or as `graceful render --profile PROFILE` rewrites it.
+func applyServerCase(t *testing.T, c *cluster.Cluster, sc serverCase, manifest, ns string, withGraceful bool) {
+	t.Helper()
+	if withGraceful {
+		res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
+		t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
+		manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
+		if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubectl(t, c, "create", "namespace", ns)
+	kubectl(t, c, "apply", "-n", ns, "-f", manifest)
+}
+
 // drillServer deploys a case without and with graceful, restarts both at
 // once runs times, and returns the per-run counts as TSV.
 func drillServer(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, sc serverCase, runs int) string {
@@ -142,17 +163,7 @@ func drillServer(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset,
 	variants := []*variant{{ns: sc.name + "-plain"}, {graceful: true, ns: sc.name + "-graceful"}}
 	t0 := time.Now()
 	for _, v := range variants {
-		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
-		if v.graceful {
-			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
-			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
-			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
-			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		kubectl(t, c, "create", "namespace", v.ns)
-		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
+		applyServerCase(t, c, sc, serverManifest(sc), v.ns, v.graceful)
 	}
 	for _, v := range variants {
 		for _, d := range []string{"backend", "web"} {

@@ -69,17 +69,7 @@ func workerStopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Client
 	}
 	variants := []*variant{{ns: sc.name + "-plain"}, {graceful: true, ns: sc.name + "-graceful"}}
 	for _, v := range variants {
-		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
-		if v.graceful {
-			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
-			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
-			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
-			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		kubectl(t, c, "create", "namespace", v.ns)
-		kubectl(t, c, "apply", "-n", v.ns, "-f", manifest)
+		applyServerCase(t, c, sc, serverManifest(sc), v.ns, v.graceful)
 		kubectl(t, c, "rollout", "status", "-n", v.ns, "deployment/broker", "--timeout=180s")
 		svc, err := client.CoreV1().Services(v.ns).Get(context.Background(), "broker", metav1.GetOptions{})
 		if err != nil {

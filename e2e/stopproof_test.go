@@ -126,7 +126,7 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 	tsv.WriteString(strings.Join(append(cols, st.afterCols...), "\t") + "\n")
 	for _, g := range []bool{false, true} {
 		ns := sc.name + "-plain"
-		manifest := filepath.Join(root, "e2e", "testdata", "drill", "servers", sc.name+".yaml")
+		manifest := serverManifest(sc)
 		b, err := os.ReadFile(manifest)
 		if err != nil {
 			t.Fatal(err)
@@ -141,15 +141,8 @@ func stopProof(t *testing.T, c *cluster.Cluster, client *kubernetes.Clientset, s
 		}
 		if g {
 			ns = sc.name + "-graceful"
-			res := run(t, nil, "", graceful, "render", "--profile", sc.profile, "--kube-version", "1.34", manifest)
-			t.Logf("graceful render --profile %s %s:\n%s", sc.profile, filepath.Base(manifest), res.stderr)
-			manifest = filepath.Join(t.TempDir(), sc.name+".yaml")
-			if err := os.WriteFile(manifest, []byte(res.must(t)), 0o644); err != nil {
-				t.Fatal(err)
-			}
 		}
-		kubectl(t, c, "create", "namespace", ns)
-		kubectl(t, c, "apply", "-n", ns, "-f", manifest)
+		applyServerCase(t, c, sc, manifest, ns, g)
 		for i := 0; i < runs; i++ {
 			for _, w := range st.workloads {
 				kubectl(t, c, "rollout", "status", "-n", ns, w, "--timeout=180s")
